@@ -1,0 +1,109 @@
+"""Lower an IR graph to a trainable torch.nn.Module.
+
+The module tree mirrors the node names (`inception_a.2.branch1.0.conv` is a real submodule path, so
+state_dict keys point back at the spec). `forward` runs a plan computed once here: a tuple of
+(module, input slots, output slot, slots to free) executed in order, with no graph or name lookups.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import networkx as nx
+import torch
+from torch import nn
+
+from ..ops import OPS
+
+# Ops whose backward does not read their own output, so a following ReLU may overwrite it in place.
+_INPLACE_SAFE_PRODUCERS = {"conv2d", "batchnorm2d", "add", "concat", "linear", "scale", "maxpool2d",
+                           "avgpool2d"}
+_INPLACE_FNS = {"relu", "relu6", "leaky_relu"}
+
+
+class Scope(nn.Module):
+    """A container for the modules of one block use or composite; it has no forward of its own."""
+
+    def forward(self, *args):  # pragma: no cover - a clear error instead of nn.Module's generic one
+        raise RuntimeError("archspec scopes are containers; call the whole network instead")
+
+
+class ArchNet(nn.Module):
+    """A network compiled from an archspec IR graph."""
+
+    def __init__(self, graph: nx.DiGraph):
+        super().__init__()
+        self.spec_name = graph.graph["name"]
+        self.input_shape = tuple(graph.nodes[graph.graph["input"]]["meta"]["shape"])
+        slots = {graph.graph["input"]: 0}
+        steps = []
+        for name in graph.nodes:
+            data = graph.nodes[name]
+            if data["op"] == "input":
+                continue
+            attrs = dict(data["attrs"])
+            if data["op"] == "act" and _may_run_in_place(graph, name):
+                attrs["inplace"] = True
+            in_shapes = [graph.nodes[i]["meta"]["shape"] for i in data["inputs"]]
+            module = OPS[data["op"]].lower(attrs, in_shapes)
+            self._install(name, module)
+            slots[name] = len(slots)
+            steps.append((module, tuple(slots[i] for i in data["inputs"]), slots[name]))
+        self._outputs = tuple(slots[o] for o in graph.graph["outputs"])
+        self._num_slots = len(slots)
+        self._plan = _with_frees(steps, self._outputs)
+
+    def _install(self, name: str, module: nn.Module) -> None:
+        *parents, leaf = name.split(".")
+        owner: nn.Module = self
+        for part in parents:
+            child = owner._modules.get(part)
+            if child is None:
+                child = Scope()
+                owner.add_module(part, child)
+            owner = child
+        owner.add_module(leaf, module)
+
+    def forward(self, x: torch.Tensor):
+        values: list = [None] * self._num_slots
+        values[0] = x
+        for module, inputs, out, frees in self._plan:
+            if len(inputs) == 1:
+                values[out] = module(values[inputs[0]])
+            else:
+                values[out] = module(*[values[i] for i in inputs])
+            for slot in frees:
+                values[slot] = None
+        if len(self._outputs) == 1:
+            return values[self._outputs[0]]
+        return tuple(values[o] for o in self._outputs)
+
+
+def _may_run_in_place(graph: nx.DiGraph, name: str) -> bool:
+    data = graph.nodes[name]
+    if data["attrs"]["fn"] not in _INPLACE_FNS:
+        return False
+    (producer,) = data["inputs"]
+    return (graph.nodes[producer]["op"] in _INPLACE_SAFE_PRODUCERS and graph.out_degree(producer) == 1
+            and producer not in graph.graph["outputs"])
+
+
+def _with_frees(steps: Sequence[tuple], outputs: Sequence[int]) -> tuple:
+    """Attach to each step the slots whose last reader it is, so eval memory stays small."""
+    last_use: dict[int, int] = {}
+    for index, (_, inputs, _) in enumerate(steps):
+        for slot in inputs:
+            last_use[slot] = index
+    frees: list[list[int]] = [[] for _ in steps]
+    for slot, index in last_use.items():
+        if slot not in outputs:
+            frees[index].append(slot)
+    return tuple((m, i, o, tuple(f)) for (m, i, o), f in zip(steps, frees))
+
+
+def module_from_graph(graph: nx.DiGraph, seed: int | None = None) -> ArchNet:
+    """Instantiate the module for a lowered graph; a seed makes the initial weights reproducible."""
+    if seed is None:
+        return ArchNet(graph)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return ArchNet(graph)

@@ -1,0 +1,60 @@
+"""Tiny PyTorch modules for the IR ops that torch.nn has no module for."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Concat(nn.Module):
+    """Channel concatenation of any number of inputs."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, 1)
+
+
+class Add(nn.Module):
+    """Element-wise sum of any number of inputs."""
+
+    def forward(self, first: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        for x in rest:
+            first = first + x
+        return first
+
+
+class Mul(nn.Module):
+    """Element-wise (broadcasting) product, e.g. squeeze-and-excitation gating."""
+
+    def forward(self, first: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        for x in rest:
+            first = first * x
+        return first
+
+
+class Scale(nn.Module):
+    """Multiply by a constant (residual scaling)."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = float(factor)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}"
+
+
+class GlobalPool(nn.Module):
+    """Global average or max pooling over H and W, flattened unless keepdim."""
+
+    def __init__(self, mode: str = "avg", keepdim: bool = False):
+        super().__init__()
+        self.mode, self.keepdim = mode, keepdim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "avg":
+            return x.mean((2, 3), keepdim=self.keepdim)
+        return x.amax((2, 3), keepdim=self.keepdim)
+
+    def extra_repr(self) -> str:
+        return f"mode={self.mode}, keepdim={self.keepdim}"

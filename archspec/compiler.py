@@ -1,0 +1,164 @@
+"""The pipeline, top to bottom:
+
+    YAML text --load--> SourceDoc --validate--> Spec --expand--> IR graph (shapes) --count--> counts
+
+`load_spec` runs the first two stages (every structural mistake of the file is reported at once);
+`lower` runs expansion with shape inference and the counting pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any, Mapping
+
+import networkx as nx
+from pydantic import ValidationError
+
+from . import language as L
+from .errors import Diagnostic, DiagnosticSink, SpecError, did_you_mean
+from .expand import BUILTINS, POISON, BlockRef, Env, Expander
+from .items import NAME_RE, PRIMITIVES, RESERVED
+from .params import resolve_spec_params
+from .passes import count
+from .pydantic_errors import diagnostics_from
+from .yamlsource import SourceDoc, load_yaml_file
+
+DEFAULTS_KEYS = sorted({p.defaults_key for p in PRIMITIVES.values() if p.defaults_key})
+
+
+@dataclass
+class Spec:
+    """A loaded, validated spec with its parameter values bound."""
+
+    source: SourceDoc
+    doc: L.SpecDoc
+    params: dict[str, Any]
+    blocks: dict[str, BlockRef] = field(default_factory=dict)
+    defaults: dict[str, tuple[dict, SourceDoc, tuple]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.doc.name
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+
+def load_spec(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Spec:
+    """Load and validate a spec file; raise SpecError with every located mistake."""
+    return spec_from_source(load_yaml_file(path), overrides)
+
+
+def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = None) -> Spec:
+    if not isinstance(source.data, dict):
+        raise SpecError([Diagnostic("a spec is a mapping with name, input, network (and more)",
+                                    source.loc(()))])
+    try:
+        doc = L.SpecDoc.model_validate(source.data)
+    except ValidationError as exc:
+        raise SpecError(diagnostics_from(exc, source, (), L.SpecDoc)) from None
+    sink = DiagnosticSink()
+    blocks = _collect_blocks(doc, source, sink)
+    defaults = _collect_defaults(doc, source, sink)
+    params = resolve_spec_params(doc.params, dict(overrides or {}), source.loc, sink)
+    sink.raise_if_any()
+    spec = Spec(source, doc, params, blocks, defaults)
+    check(spec, sink)
+    sink.raise_if_any()
+    return spec
+
+
+def _collect_blocks(doc: L.SpecDoc, source: SourceDoc, sink: DiagnosticSink) -> dict[str, BlockRef]:
+    blocks = {}
+    for name, definition in doc.blocks.items():
+        path = ("blocks", name)
+        if not NAME_RE.match(name) or name in RESERVED:
+            why = "is a built-in op name" if name in RESERVED else "must use letters, digits and _"
+            sink.add(Diagnostic(f"block name '{name}' {why}", source.loc(path, key=True), path))
+            continue
+        for param in definition.params:
+            if param in RESERVED or param in BUILTINS or not NAME_RE.match(param):
+                sink.add(Diagnostic(f"parameter name '{param}' is reserved or invalid",
+                                    source.loc(path + ("params", param), key=True), path + ("params", param)))
+        blocks[name] = BlockRef(name, definition, source, path)
+    return blocks
+
+
+def _collect_defaults(doc: L.SpecDoc, source: SourceDoc, sink: DiagnosticSink) -> dict:
+    defaults = {}
+    for key, values in doc.defaults.items():
+        if key not in DEFAULTS_KEYS:
+            path = ("defaults", key)
+            sink.add(Diagnostic(f"no defaults can be set for '{key}'", source.loc(path, key=True), path,
+                                did_you_mean(key, DEFAULTS_KEYS) or f"choose from {', '.join(DEFAULTS_KEYS)}"))
+            continue
+        defaults[key] = (values, source, ("defaults", key))
+    return defaults
+
+
+def check(spec: Spec, sink: DiagnosticSink) -> None:
+    """Vet every item of the network, the head and each block body, without building anything."""
+    ex = Expander(spec.blocks, spec.defaults, sink, check=True)
+    top = Env(spec.source, None, frozenset(spec.params) | frozenset(BUILTINS))
+    _input_shape(spec, top, sink)
+    ex.seq(spec.doc.network, ("network",), "", top, POISON)
+    if spec.doc.head:
+        ex.seq(spec.doc.head, ("head",), "head", top, POISON)
+    for block in spec.blocks.values():
+        names = frozenset(block.definition.params) | frozenset(BUILTINS)
+        env = Env(block.doc, None, names, blocks_in_use=(block.name,))
+        ex.seq(block.definition.body, block.path + ("body",), block.name, env, POISON)
+
+
+def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] | None:
+    from .values import IntArg  # noqa: F401  (documents the accepted type)
+    from .expr import ExprError, parse_expr
+    from .values import resolve_expr
+
+    raw = spec.doc.input
+    if len(raw) != 3:
+        sink.add(Diagnostic(f"input must be [C, H, W], got {len(raw)} values", spec.source.loc(("input",)),
+                            ("input",)))
+        return None
+    shape = []
+    for i, value in enumerate(raw):
+        path = ("input", i)
+        try:
+            if isinstance(value, str):
+                value = resolve_expr(parse_expr(value), env.context(), int)
+        except (ExprError, ValueError) as exc:
+            sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            sink.add(Diagnostic(f"input sizes must be positive whole numbers, got {value!r}",
+                                spec.source.loc(path), path))
+            return None
+        shape.append(value)
+    return tuple(shape)
+
+
+def lower(spec: Spec) -> nx.DiGraph:
+    """Expand a validated spec into the IR graph with every shape inferred and every node counted."""
+    sink = DiagnosticSink()
+    ex = Expander(spec.blocks, spec.defaults, sink, check=False, graph_name=spec.name)
+    env = Env(spec.source, dict(spec.params), frozenset(spec.params))
+    shape = _input_shape(spec, env, sink)
+    sink.raise_if_any()
+    x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
+    x = ex.seq(spec.doc.network, ("network",), "", env, x)
+    if spec.doc.head:
+        x = ex.seq(spec.doc.head, ("head",), "head", env, x)
+    sink.raise_if_any()
+    graph = ex.graph
+    graph.graph.update(input="input", outputs=[x.node], file=spec.file, params_values=dict(spec.params))
+    return count(graph)
+
+
+def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None
+                 ) -> tuple[Spec, nx.DiGraph]:
+    """Load (unless given a Spec) and lower: the whole front half of the pipeline."""
+    spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
+    if isinstance(spec_or_path, Spec) and overrides:
+        spec = spec_from_source(spec.source, {**spec.params, **overrides})
+    return spec, lower(spec)

@@ -1,0 +1,87 @@
+"""Located diagnostics and the one exception type a spec mistake raises."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+Path = tuple  # a key path into the YAML document: ("network", 3, "conv", "out")
+
+
+def format_path(path: Sequence) -> str:
+    """Render a key path the way users write it: network[3].conv.out."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "<document>"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidate, or None."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int  # 1-based
+    col: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One user-facing error: FILE:LINE:COL: key.path: message (hint)."""
+
+    message: str
+    location: Location | None = None
+    path: Path = ()
+    hint: str | None = None
+    context: tuple[str, ...] = field(default=())  # e.g. "in block use network[3] at x.yaml:40:5"
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        text = f"{where}{format_path(self.path)}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        for line in self.context:
+            text += f"\n    {line}"
+        return text
+
+
+class SpecError(Exception):
+    """Raised for any mistake in a spec; carries every located diagnostic of the failing stage."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+def _order(d: Diagnostic) -> tuple:
+    loc = d.location
+    return (loc is not None, loc.file if loc else "", loc.line if loc else 0, loc.col if loc else 0)
+
+
+class DiagnosticSink:
+    """Collects diagnostics for a stage; `raise_if_any` ends the stage."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        if diagnostic not in self.items:
+            self.items.append(diagnostic)
+
+    def raise_if_any(self) -> None:
+        """Raise every collected diagnostic, in file order."""
+        if self.items:
+            raise SpecError(sorted(self.items, key=_order))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)

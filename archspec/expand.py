@@ -1,0 +1,332 @@
+"""Expansion: spec items -> IR nodes, with shapes inferred as each node is added.
+
+The same walker runs twice. In check mode it visits every item of the network, the head and every
+block body with parameter *names* only, so all structural mistakes of a file are reported together
+before anything is built. In build mode it evaluates parameters, instantiates block uses and emits
+IR nodes. Errors never stop the walk: a node whose input failed is skipped ("poisoned") so that
+one mistake produces one message.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import networkx as nx
+from pydantic import ValidationError
+
+from . import language as L
+from .errors import Diagnostic, DiagnosticSink, Path, did_you_mean, format_path
+from .ir import add_node, new_graph
+from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, primitive_args, split_repeat
+from .ops import ShapeError
+from .params import bind_block_params
+from .passes.shapes import infer_node_shape
+from .pydantic_errors import diagnostics_from
+from .yamlsource import SourceDoc
+
+BUILTINS = ("in_ch", "in_h", "in_w")
+MAX_BLOCK_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Value:
+    """A tensor flowing through the walk: the node that produces it and its shape."""
+
+    node: str | None = None
+    shape: tuple[int, ...] | None = None
+
+
+POISON = Value()
+
+
+@dataclass(frozen=True)
+class Env:
+    """What an item can see: its file, parameter values (or just names in check mode), block trace."""
+
+    doc: SourceDoc
+    scope: dict | None
+    names: frozenset[str]
+    trace: tuple[str, ...] = ()
+    blocks_in_use: tuple[str, ...] = ()
+    block_use: str = ""
+
+    def context(self) -> dict:
+        return {"scope": self.scope} if self.scope is not None else {"names": self.names}
+
+    def with_input(self, x: Value) -> "Env":
+        if self.scope is None or x.shape is None:
+            return self
+        c, h, w = (tuple(x.shape) + (1, 1))[:3]
+        return replace(self, scope={**self.scope, "in_ch": c, "in_h": h, "in_w": w})
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    """A block definition and the file it lives in."""
+
+    name: str
+    definition: L.BlockDef
+    doc: SourceDoc
+    path: Path
+
+
+class Expander:
+    def __init__(self, blocks: dict[str, BlockRef], defaults: dict[str, tuple[dict, SourceDoc, Path]],
+                 sink: DiagnosticSink, check: bool, graph_name: str = "net"):
+        self.blocks, self.defaults, self.sink, self.check = blocks, defaults, sink, check
+        self.graph: nx.DiGraph = new_graph(graph_name)
+
+    # ------------------------------------------------------------------ diagnostics
+    def error(self, env: Env, path: Path, message: str, hint: str | None = None, *, key: bool = False,
+              extra: tuple[str, ...] = ()) -> Value:
+        self.sink.add(Diagnostic(message, env.doc.loc(path, key=key), path, hint, env.trace + extra))
+        return POISON
+
+    def validate(self, model, data: dict, sources: dict, base: Path, env: Env):
+        try:
+            return model.model_validate(data, context=env.context())
+        except ValidationError as exc:
+            for diag in diagnostics_from(exc, env.doc, base, model, sources, env.trace):
+                self.sink.add(self._relocate(diag, sources))
+            return None
+
+    def _relocate(self, diag: Diagnostic, sources: dict) -> Diagnostic:
+        """Errors in merged `defaults` values point into the file that declared the default."""
+        for doc, prefix in self._default_docs:
+            if diag.path[:len(prefix)] == prefix and doc.file != (diag.location.file if diag.location else None):
+                return replace(diag, location=doc.loc(diag.path))
+        return diag
+
+    @property
+    def _default_docs(self):
+        return [(doc, path) for _, doc, path in self.defaults.values()]
+
+    # ------------------------------------------------------------------ nodes
+    def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path) -> Value:
+        if self.check or any(v.node is None for v in inputs):
+            return POISON
+        if name in self.graph:
+            return self.error(env, path, f"the name '{name}' is used twice", "give one of the items a distinct `name:`")
+        src = {"loc": str(env.doc.loc(path)), "path": format_path(path), "trace": list(env.trace)}
+        add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
+        try:
+            shape = infer_node_shape(self.graph, name)
+        except ShapeError as exc:
+            self.graph.remove_node(name)
+            return self.error(env, path, str(exc), extra=(f"node {name}",))
+        return Value(name, shape)
+
+    # ------------------------------------------------------------------ sequences and items
+    def seq(self, items: Any, path: Path, prefix: str, env: Env, x: Value) -> Value:
+        if not isinstance(items, list):
+            return self.error(env, path, f"expected a list of items, got {type(items).__name__}")
+        if not items:
+            return self.error(env, path, "a sequence needs at least one item")
+        parsed = [self.parse(raw, path + (i,), env) for i, raw in enumerate(items)]
+        names = self.child_names(parsed, prefix, env)
+        for item, name in zip(parsed, names):
+            x = self.item(item, name, env, x) if item else POISON
+        return x
+
+    def child_names(self, parsed: list[Item | None], prefix: str, env: Env) -> list[str]:
+        def join(child: str) -> str:
+            return f"{prefix}.{child}" if prefix else child
+
+        if len(parsed) == 1 and prefix and parsed[0] and parsed[0].name is None and parsed[0].kind != "primitive":
+            return [prefix]
+        names: list[str] = []
+        taken: set[str] = set()
+        uses: dict[str, int] = {}
+        for i, item in enumerate(parsed):
+            if item is not None and item.name is not None:
+                base = item.name
+                if base in taken:
+                    self.error(env, item.path + ("name",), f"the name '{base}' is used twice in this sequence")
+            elif item is not None and item.kind == "block":
+                uses[item.key] = uses.get(item.key, 0) + 1
+                base = item.key if uses[item.key] == 1 else f"{item.key}_{uses[item.key]}"
+            else:
+                base = str(i)
+            taken.add(base)
+            names.append(join(base))
+        return names
+
+    def parse(self, raw: Any, path: Path, env: Env) -> Item | None:
+        if isinstance(raw, list):
+            return Item("seq", raw, path, path)
+        mods: dict = {}
+        if isinstance(raw, str):
+            key_text, args, args_path = raw, None, path
+        elif isinstance(raw, dict):
+            keys = [k for k in raw if k not in MODIFIERS]
+            if len(keys) != 1:
+                what = f"has {len(keys)} op keys ({', '.join(keys)})" if keys else "has no op or block key"
+                self.error(env, path, f"an item {what}", "write one op or block per list item")
+                return None
+            key_text = keys[0]
+            args, args_path = raw[key_text], path + (key_text,)
+            mods = {k: raw[k] for k in MODIFIERS if k in raw}
+        else:
+            self.error(env, path, f"expected an op or block name, a mapping or a list, got {raw!r}")
+            return None
+        key, times = split_repeat(key_text)
+        if key not in PRIMITIVES and key not in COMPOSITES and key not in self.blocks:
+            known = list(PRIMITIVES) + list(COMPOSITES) + list(self.blocks)
+            hint = did_you_mean(key, known)
+            self.error(env, args_path if isinstance(raw, dict) else path, f"unknown op or block '{key}'",
+                       hint or "see `archspec blocks` for the blocks this spec defines", key=True)
+            return None
+        if times is not None and "repeat" in mods:
+            self.error(env, path + ("repeat",), f"repeat given twice ('x{times}' and repeat:)", key=True)
+            return None
+        name = mods.get("name")
+        if name is not None and (not isinstance(name, str) or not NAME_RE.match(name)):
+            self.error(env, path + ("name",), f"invalid name {name!r}", "use letters, digits and _; no dots")
+            name = None
+        for side in ("first", "last"):
+            if side in mods and not isinstance(mods[side], dict):
+                self.error(env, path + (side,), f"'{side}' takes a mapping of arguments to override")
+                return None
+        repeat = mods.get("repeat", times)
+        return Item(key, args, args_path, path, name, repeat,
+                    path + ("repeat",) if "repeat" in mods else args_path, mods.get("first"), mods.get("last"))
+
+    def item(self, item: Item, name: str, env: Env, x: Value) -> Value:
+        if item.repeat is None:
+            return self.one(item, name, env, x, {})
+        count = self.repeat_count(item, env)
+        if count is None:
+            return POISON
+        if not self.check:
+            self.graph.graph["scopes"][name] = {"kind": "repeat", "key": item.key, "count": count,
+                                                 "parent": env.block_use, "loc": str(env.doc.loc(item.path))}
+        for i in range(count):
+            overrides = {}
+            if i == 0 and item.first:
+                overrides.update({k: (v, item.path + ("first", k)) for k, v in item.first.items()})
+            if i == count - 1 and item.last:
+                overrides.update({k: (v, item.path + ("last", k)) for k, v in item.last.items()})
+            x = self.one(item, f"{name}.{i}", env, x, overrides)
+        return x
+
+    def repeat_count(self, item: Item, env: Env) -> int | None:
+        from .values import _expression
+
+        class _Info:  # the minimal ValidationInfo that _expression reads
+            context = env.context()
+        try:
+            value = _expression(item.repeat, _Info, int)
+        except ValueError as exc:
+            self.error(env, item.repeat_path, str(exc))
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.error(env, item.repeat_path, f"repeat must be a whole number of at least 1, got {value!r}")
+            return None
+        return value
+
+    def one(self, item: Item, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        if item.kind == "block":
+            return self.block_use(item, name, env, x, overrides)
+        if item.kind == "primitive":
+            return self.primitive(item, name, env, x, overrides)
+        if overrides:
+            return self.error(env, item.path, f"first/last overrides do not apply to '{item.key}'")
+        if item.key == "seq":
+            return self.seq(item.args, item.args_path, name, env, x)
+        if item.key == "residual":
+            from .residual import expand_residual
+            return expand_residual(self, item, name, env, x)
+        return self.merge(item, name, env, x)
+
+    # ------------------------------------------------------------------ composites
+    def merge(self, item: Item, name: str, env: Env, x: Value) -> Value:
+        """concat / add / mul of parallel branches, each reading x."""
+        branches = item.args
+        if not isinstance(branches, list) or len(branches) < 2:
+            return self.error(env, item.args_path, f"'{item.key}' needs a list of at least two branches")
+        outs, used = [], set()
+        for i, raw in enumerate(branches):
+            path = item.args_path + (i,)
+            label = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else f"branch{i}"
+            if label in used:
+                self.error(env, path + ("name",), f"the branch name '{label}' is used twice")
+            used.add(label)
+            if isinstance(raw, dict) and "name" in raw:
+                raw = {k: v for k, v in raw.items() if k != "name"}
+            parsed = self.parse(raw, path, env)
+            outs.append(self.item(parsed, f"{name}.{label}", env, x) if parsed else POISON)
+        return self.emit(f"{name}.{item.key}", item.key, {}, outs, env, item.args_path)
+
+    # ------------------------------------------------------------------ primitives
+    def merged_args(self, item: Item, env: Env, overrides: dict, defaults_key: str | None = None):
+        """Defaults, then the item's own arguments, then first/last overrides, with provenance."""
+        spec = PRIMITIVES[item.key]
+        try:
+            own = primitive_args(item.key, item.args)
+        except ValueError as exc:
+            self.error(env, item.args_path, str(exc))
+            return None, None
+        data, sources = {}, {}
+        key = defaults_key or spec.defaults_key
+        if key and key in self.defaults:
+            values, _doc, dpath = self.defaults[key]
+            for k, v in values.items():
+                data[k], sources[(k,)] = v, dpath + (k,)
+        for k, v in own.items():
+            data[k] = v
+            sources[(k,)] = item.args_path + (k,) if isinstance(item.args, dict) else item.args_path
+        for k, (v, p) in overrides.items():
+            data[k], sources[(k,)] = v, p
+        data.update(spec.fixed)
+        return data, sources
+
+    def primitive(self, item: Item, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        data, sources = self.merged_args(item, env, overrides)
+        if data is None:
+            return POISON
+        if item.key == "conv":
+            return self.conv_unit(data, sources, name, env.with_input(x), x, item.args_path)
+        args = self.validate(PRIMITIVES[item.key].model, data, sources, item.args_path, env.with_input(x))
+        if args is None:
+            return POISON
+        from .lowering_rules import primitive_node
+        op, attrs = primitive_node(item.key, args, x)
+        return self.emit(name, op, attrs, [x], env, item.args_path)
+
+    def conv_unit(self, data: dict, sources: dict, name: str, env: Env, x: Value, path: Path) -> Value:
+        """conv -> batch norm -> activation, the nodes named conv, bn, act under `name`."""
+        bn = data.get("bn", True)
+        if bn is True or isinstance(bn, dict):
+            base, _doc, dpath = self.defaults.get("bn", ({}, None, ()))
+            own = bn if isinstance(bn, dict) else {}
+            data["bn"] = {**base, **own}
+            for k in base:
+                sources.setdefault(("bn", k), dpath + (k,))
+        args = self.validate(L.ConvArgs, data, sources, path, env)
+        if args is None or x.shape is None:
+            return POISON
+        from .lowering_rules import conv_attrs
+        y = self.emit(f"{name}.conv", "conv2d", conv_attrs(args, x.shape[0]), [x], env, path)
+        if args.bn is not None:
+            bn_attrs = {"channels": args.out, "eps": args.bn.eps, "momentum": args.bn.momentum,
+                        "affine": args.bn.affine}
+            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs, [y], env, path)
+        if args.act != "none":
+            y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path)
+        return y
+
+    # ------------------------------------------------------------------ blocks
+    def block_use(self, item: Item, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        block = self.blocks[item.key]
+        if item.key in env.blocks_in_use or len(env.blocks_in_use) >= MAX_BLOCK_DEPTH:
+            chain = " -> ".join(env.blocks_in_use + (item.key,))
+            return self.error(env, item.args_path, f"block '{item.key}' uses itself ({chain})", key=True)
+        values = bind_block_params(self, block, item, env.with_input(x), overrides)
+        if values is None or self.check or x.shape is None:
+            return POISON
+        where = f"in block '{item.key}' used at {env.doc.loc(item.path)} ({format_path(item.path)})"
+        inner = Env(block.doc, None, frozenset(), env.trace + (where,), env.blocks_in_use + (item.key,), name)
+        inner = replace(inner, scope=dict(values)).with_input(x)
+        self.graph.graph["scopes"][name] = {"kind": "block", "key": item.key, "parent": env.block_use,
+                                             "loc": str(env.doc.loc(item.path))}
+        return self.seq(block.definition.body, block.path + ("body",), name, inner, x)

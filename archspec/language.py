@@ -1,0 +1,229 @@
+"""The spec language's pydantic models: one model per primitive's arguments, plus the document.
+
+Field docstrings are the reference documentation of each key (docs/spec-language.md mirrors them).
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo,
+                      field_validator)
+
+from .ops import ACTIVATIONS
+from .values import BoolArg, FloatArg, IntArg, StrArg, _expression, is_placeholder
+
+_KERNEL_TEXT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _pair(value: Any, info: ValidationInfo) -> Any:
+    """int | [a, b] | 'AxB' -> (a, b); expressions allowed for each number."""
+    if isinstance(value, str):
+        match = _KERNEL_TEXT.match(value)
+        if match:
+            return int(match.group(1)), int(match.group(2))
+        value = _expression(value, info, int)
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"expected one number or two [height, width], got {len(value)} values")
+        return tuple(_expression(v, info, int) for v in value)
+    return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _positive_pair(value: tuple[int, int]) -> tuple[int, int]:
+    if min(value) < 1:
+        raise ValueError(f"must be at least 1, got {value[0]}x{value[1]}")
+    return value
+
+
+Pair = Annotated[tuple[int, int], BeforeValidator(_pair), AfterValidator(_positive_pair)]
+PositiveInt = Annotated[IntArg, Field(gt=0)]
+
+
+def _padding(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, str) and value in ("same", "valid"):
+        return value
+    if isinstance(value, str) and value.startswith("$"):
+        value = _expression(value, info, str)
+        if value in ("same", "valid") or is_placeholder(value):
+            return "valid" if is_placeholder(value) else value
+    value = _pair(value, info)
+    if isinstance(value, tuple) and min(value) < 0:
+        raise ValueError("padding cannot be negative")
+    return value
+
+
+Padding = Annotated[Union[Literal["same", "valid"], tuple[int, int]], BeforeValidator(_padding)]
+
+
+def _activation(value: str, info: ValidationInfo) -> str:
+    if value == "none" or value in ACTIVATIONS or is_placeholder(value):
+        return value
+    from .errors import did_you_mean
+    hint = did_you_mean(value, ACTIVATIONS + ("none",))
+    raise ValueError(f"unknown activation '{value}'; choose one of {', '.join(ACTIVATIONS)} or none"
+                     + (f" ({hint})" if hint else ""))
+
+
+ActName = Annotated[StrArg, AfterValidator(_activation)]
+
+
+class BatchNormArgs(Strict):
+    eps: Annotated[FloatArg, Field(gt=0)] = 1e-5
+    """Added to the variance for numerical stability (Inception uses 0.001)."""
+    momentum: Annotated[FloatArg, Field(ge=0, le=1)] = 0.1
+    """PyTorch convention: weight of the new batch statistic in the running average."""
+    affine: BoolArg = True
+    """Learnable scale and shift (gamma, beta)."""
+
+
+def _bn_flag(value: Any) -> Any:
+    if value is True:
+        return {}
+    return None if value is False or value == "none" else value
+
+
+class ConvArgs(Strict):
+    out: PositiveInt
+    """Output channels."""
+    kernel: Pair
+    """Kernel size: 3, [1, 7] or '1x7'."""
+    stride: Pair = (1, 1)
+    padding: Padding = "valid"
+    """'valid' (no padding, PyTorch's default), 'same' ((k-1)/2 per side, odd kernels), or explicit."""
+    dilation: Pair = (1, 1)
+    groups: PositiveInt = 1
+    bias: BoolArg = False
+    """Conv bias. Off by default because a batch norm follows."""
+    bn: Annotated[Optional[BatchNormArgs], BeforeValidator(_bn_flag)] = BatchNormArgs()
+    """Batch norm after the conv: true, false, or its arguments (merged over defaults.bn)."""
+    act: ActName = "relu"
+    """Activation after the batch norm, or 'none'."""
+
+    @field_validator("padding")
+    @classmethod
+    def _same_needs_odd(cls, value, info: ValidationInfo):
+        kernel = info.data.get("kernel")
+        if value == "same" and kernel and any(k % 2 == 0 for k in kernel):
+            raise ValueError(f"'same' padding needs odd kernel sizes, got {kernel[0]}x{kernel[1]}")
+        return value
+
+
+class PoolArgs(Strict):
+    kernel: Pair
+    stride: Pair | None = None
+    """Defaults to the kernel size (PyTorch's rule)."""
+    padding: Padding = "valid"
+    ceil_mode: BoolArg = False
+
+
+class MaxPoolArgs(PoolArgs):
+    dilation: Pair = (1, 1)
+
+
+class AvgPoolArgs(PoolArgs):
+    count_include_pad: BoolArg = True
+    """Whether zero padding counts in the average (Inception-v4 excludes it, Inception-v3 includes it)."""
+
+
+class GlobalPoolArgs(Strict):
+    keepdim: BoolArg = False
+    """Keep a Cx1x1 map (for gating branches) instead of a flat C vector."""
+
+
+class DropoutArgs(Strict):
+    p: Annotated[FloatArg, Field(ge=0, lt=1)]
+    """Probability of zeroing an element in training."""
+
+
+class LinearArgs(Strict):
+    out: PositiveInt
+    bias: BoolArg = True
+
+
+class ScaleArgs(Strict):
+    factor: FloatArg
+    """Constant the input is multiplied by."""
+
+
+class ActArgs(Strict):
+    fn: ActName
+
+
+class EmptyArgs(Strict):
+    pass
+
+
+class ResidualArgs(Strict):
+    body: list[Any]
+    """The residual branch f(x), a sequence of items."""
+    shortcut: Any = "auto"
+    """'identity', 'auto' (identity when shapes match, else a 1x1 projection), or items."""
+    preact: list[Any] = []
+    """Items applied first and shared: the body and a projection shortcut read their output,
+    an identity shortcut reads the raw input (pre-activation ResNets)."""
+    projection: dict[str, Any] = {}
+    """Arguments of the conv that 'auto' uses when shapes differ (default: plain conv, no BN/act)."""
+    scale: FloatArg = 1.0
+    """Residual scaling s in x + s*f(x)."""
+    act: ActName = "none"
+    """Activation applied after the addition."""
+
+
+# ---------------------------------------------------------------------------- the document
+
+_TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+class ParamDecl(Strict):
+    type: Literal["int", "float", "bool", "str"] | None = None
+    default: Any = None
+    doc: str = ""
+    choices: list[Any] | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+def _param_decl(value: Any) -> Any:
+    """`k: 192` (default), `k: int` (required, typed) or the full mapping."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value in _TYPE_NAMES:
+        return {"type": value}
+    kind = next((n for n, t in _TYPE_NAMES.items() if type(value) is t), None)
+    return {"type": kind, "default": value}
+
+
+Param = Annotated[ParamDecl, BeforeValidator(_param_decl)]
+
+
+class BlockDef(Strict):
+    doc: str = ""
+    """One line shown by tools and diagrams."""
+    params: dict[str, Param] = {}
+    body: list[Any]
+    """The block's items, in order."""
+
+
+class SpecDoc(Strict):
+    archspec: Literal[1] = 1
+    """Version of the spec language."""
+    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
+    doc: str = ""
+    params: dict[str, Param] = {}
+    input: list[Any]
+    """[C, H, W]; numbers or expressions over params."""
+    defaults: dict[str, dict[str, Any]] = {}
+    """Default arguments per primitive (conv, bn, maxpool, ...), merged under every use."""
+    blocks: dict[str, BlockDef] = {}
+    network: list[Any]
+    head: list[Any] = []
+
+
+TYPE_OF = _TYPE_NAMES

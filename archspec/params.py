@@ -1,0 +1,119 @@
+"""Parameters: declared with a type and default, bound from overrides or block uses, type-checked."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import Diagnostic, DiagnosticSink, Path, did_you_mean
+from .expr import ExprError, parse_expr
+from .language import TYPE_OF, ParamDecl
+from .values import resolve_expr
+
+if TYPE_CHECKING:
+    from .expand import BlockRef, Env, Expander
+    from .items import Item
+
+
+def coerce(name: str, decl: ParamDecl, value: Any) -> Any:
+    """Check value against decl's type and choices; raise ValueError with a readable message."""
+    kind = TYPE_OF.get(decl.type) if decl.type else None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if kind is not None and (type(value) is not kind):
+        raise ValueError(f"parameter '{name}' must be {decl.type}, got {value!r}")
+    if decl.choices is not None and value not in decl.choices:
+        raise ValueError(f"parameter '{name}' must be one of {decl.choices}, got {value!r}")
+    return value
+
+
+def is_expression(decl: ParamDecl, raw: Any) -> bool:
+    """Any string is an expression for a number or bool; for str (or untyped) only `$x` is."""
+    if not isinstance(raw, str):
+        return False
+    return raw.startswith("$") or decl.type in ("int", "float", "bool")
+
+
+def evaluate(decl: ParamDecl, raw: Any, context: dict) -> Any:
+    """A parameter value as written: literal, or the expression's value (a placeholder in check mode)."""
+    if not is_expression(decl, raw):
+        return raw
+    try:
+        expr = parse_expr(raw)
+    except ExprError as exc:
+        raise ValueError(str(exc)) from None
+    return resolve_expr(expr, context, TYPE_OF.get(decl.type or "", object))
+
+
+def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], context: dict,
+         report, missing_at: Path, owner: str) -> dict | None:
+    """Values of every declared parameter. `given` maps name -> (raw value, path it was written at);
+    defaults may be expressions over the parameters declared before them."""
+    ok = True
+    for name, (_, path) in given.items():
+        if name not in decls:
+            hint = did_you_mean(name, decls) or (f"{owner} takes: {', '.join(decls)}" if decls else
+                                                 f"{owner} takes no parameters")
+            report(path, f"unknown parameter '{name}'", hint, key=True)
+            ok = False
+    values: dict = {}
+    for name, decl in decls.items():
+        if name in given:
+            raw, path = given[name]
+            inner = context
+        elif decl.default is not None:
+            raw, path = decl.default, missing_at
+            inner = {**context, "scope": {**(context.get("scope") or {}), **values}} \
+                if context.get("scope") is not None else {"names": set(context.get("names", ())) | set(values)}
+        else:
+            report(missing_at, f"{owner} needs parameter '{name}'" + (f" ({decl.doc})" if decl.doc else ""), None)
+            ok = False
+            continue
+        try:
+            value = evaluate(decl, raw, inner)
+            checking = inner.get("scope") is None and is_expression(decl, raw)
+            values[name] = value if checking else coerce(name, decl, value)
+        except ValueError as exc:
+            report(path, str(exc), None)
+            ok = False
+    return values if ok else None
+
+
+def bind_block_params(expander: "Expander", block: "BlockRef", item: "Item", env: "Env",
+                      overrides: dict) -> dict | None:
+    """Bind a block use's arguments (evaluated in the caller's scope) to the block's parameters."""
+    args = item.args
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        expander.error(env, item.args_path, f"block '{block.name}' takes a mapping of parameters, got {args!r}")
+        return None
+    given = {k: (v, item.args_path + (k,)) for k, v in args.items()}
+    given.update(overrides)
+
+    def report(path, message, hint, key=False):
+        expander.error(env, path, message, hint, key=key)
+
+    return bind(block.definition.params, given, env.context(), report, item.args_path, f"block '{block.name}'")
+
+
+def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], doc_loc, sink: DiagnosticSink,
+                        cli_label: str = "--set") -> dict:
+    """The network's parameter values: defaults, replaced by overrides (from --set or the API)."""
+    def report(path, message, hint, key=False):
+        if path and path[0] == "<override>":
+            sink.add(Diagnostic(f"{message} (from {cli_label} {path[1]}=...)", None, ("params", path[1]), hint))
+        else:
+            sink.add(Diagnostic(message, doc_loc(path), path, hint))
+
+    given = {}
+    for name, value in overrides.items():  # overrides are values, never expressions
+        try:
+            value = coerce(name, decls[name], value) if name in decls else value
+        except ValueError as exc:
+            report(("<override>", name), str(exc), None)
+            continue
+        given[name] = (value, ("<override>", name))
+
+    values = bind(decls, given, {"scope": {}}, report, ("params",), "this spec")
+    return values or {}

@@ -1,0 +1,102 @@
+"""Summaries derived from a counted IR graph: the stats dict and per-stage rows."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import networkx as nx
+
+CONVENTION = ("MACs = multiply-accumulates of conv and linear layers at batch 1 (eval); "
+              "FLOPs = 2 x MACs; batch norm, activations, pooling and additions count zero")
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One top-level item of the network (a block use, a repeat group, a layer, or the head)."""
+
+    name: str
+    kind: str  # the block name, "x4 inception_a", or the op
+    output: tuple[int, ...]
+    params: int
+    macs: int
+
+
+def totals(graph: nx.DiGraph) -> tuple[int, int]:
+    params = sum(graph.nodes[n]["meta"]["params"] for n in graph.nodes)
+    macs = sum(graph.nodes[n]["meta"]["macs"] for n in graph.nodes)
+    return params, macs
+
+
+def output_shape(graph: nx.DiGraph) -> tuple[int, ...]:
+    return tuple(graph.nodes[graph.graph["outputs"][0]]["meta"]["shape"])
+
+
+def stage_rows(graph: nx.DiGraph) -> list[StageRow]:
+    """Nodes grouped by the first segment of their name, in network order."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in graph.nodes:
+        if name != graph.graph["input"]:
+            groups[name.split(".")[0]].append(name)
+    scopes = graph.graph["scopes"]
+    rows = []
+    for top, names in groups.items():
+        scope = scopes.get(top)
+        if scope is None:
+            kind = graph.nodes[names[0]]["op"] if len(names) == 1 else top
+        elif scope["kind"] == "repeat":
+            kind = f"{scope['key']} x{scope['count']}"
+        else:
+            kind = scope["key"]
+        rows.append(StageRow(
+            top, kind, tuple(graph.nodes[names[-1]]["meta"]["shape"]),
+            sum(graph.nodes[n]["meta"]["params"] for n in names),
+            sum(graph.nodes[n]["meta"]["macs"] for n in names)))
+    return rows
+
+
+def block_counts(graph: nx.DiGraph) -> dict[str, dict]:
+    """Per block type: number of uses and params/MACs of each use."""
+    scopes = graph.graph["scopes"]
+    per_use: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for name in graph.nodes:
+        meta = graph.nodes[name]["meta"]
+        parts = name.split(".")
+        for depth in range(1, len(parts)):
+            prefix = ".".join(parts[:depth])
+            if prefix in scopes and scopes[prefix]["kind"] == "block":
+                per_use[prefix][0] += meta["params"]
+                per_use[prefix][1] += meta["macs"]
+    out: dict[str, dict] = {}
+    for prefix, scope in scopes.items():
+        if scope["kind"] != "block":
+            continue
+        entry = out.setdefault(scope["key"], {"uses": 0, "params_per_use": [], "macs_per_use": []})
+        entry["uses"] += 1
+        entry["params_per_use"].append(per_use[prefix][0])
+        entry["macs_per_use"].append(per_use[prefix][1])
+    for entry in out.values():
+        if len(set(entry["params_per_use"])) == 1:
+            entry["params"] = entry["params_per_use"][0]
+        if len(set(entry["macs_per_use"])) == 1:
+            entry["macs"] = entry["macs_per_use"][0]
+    return out
+
+
+def stats_dict(spec, graph: nx.DiGraph) -> dict:
+    """Everything `archspec stats --json` prints."""
+    params, macs = totals(graph)
+    return {
+        "name": spec.name,
+        "file": spec.file,
+        "params_values": dict(spec.params),
+        "input": list(graph.nodes[graph.graph["input"]]["meta"]["shape"]),
+        "output": list(output_shape(graph)),
+        "params": params,
+        "macs": macs,
+        "flops": 2 * macs,
+        "convention": CONVENTION,
+        "nodes": graph.number_of_nodes(),
+        "stages": [{"name": r.name, "kind": r.kind, "output": list(r.output), "params": r.params,
+                    "macs": r.macs} for r in stage_rows(graph)],
+        "blocks": block_counts(graph),
+    }

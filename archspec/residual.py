@@ -1,0 +1,82 @@
+"""The residual composite: act(shortcut(x) + scale * body(preact(x)))."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import language as L
+from .ops import conv_out_size
+
+if TYPE_CHECKING:
+    from .expand import Env, Expander, Value
+    from .items import Item
+
+
+def projection_stride(size_in: tuple[int, int], size_out: tuple[int, int]) -> tuple[int, int] | None:
+    """The stride of a 1x1 unpadded conv that maps size_in to size_out, if one exists."""
+    stride = []
+    for n, m in zip(size_in, size_out):
+        s = next((s for s in range(1, n + 1) if conv_out_size(n, 1, s, 0) == m), None)
+        if s is None:
+            return None
+        stride.append(s)
+    return stride[0], stride[1]
+
+
+def expand_residual(ex: "Expander", item: "Item", name: str, env: "Env", x: "Value") -> "Value":
+    from .expand import POISON, Value
+
+    raw = item.args if isinstance(item.args, dict) else None
+    if raw is None:
+        return ex.error(env, item.args_path, "'residual' takes a mapping with body, and optionally shortcut, "
+                                            "preact, projection, scale, act")
+    args = ex.validate(L.ResidualArgs, raw, {}, item.args_path, env.with_input(x))
+    if args is None:
+        return POISON
+    base = item.args_path
+    pre = ex.seq(args.preact, base + ("preact",), f"{name}.preact", env, x) if args.preact else x
+    out = ex.seq(args.body, base + ("body",), name, env, pre)
+
+    shortcut = args.shortcut
+    if isinstance(shortcut, list):
+        skip = ex.seq(shortcut, base + ("shortcut",), f"{name}.shortcut", env, pre)
+    elif shortcut == "identity":
+        skip = x
+    elif shortcut == "auto":
+        skip = _auto_shortcut(ex, args, base, name, env, x, pre, out)
+    else:
+        return ex.error(env, base + ("shortcut",), f"shortcut must be 'identity', 'auto' or a list of items, "
+                                                   f"got {shortcut!r}")
+    if args.scale != 1.0:
+        out = ex.emit(f"{name}.scale", "scale", {"factor": args.scale}, [out], env, base + ("scale",))
+    y = ex.emit(f"{name}.add", "add", {}, [out, skip], env, base)
+    if args.act != "none":
+        y = ex.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, base + ("act",))
+    return y if isinstance(y, Value) else POISON
+
+
+def _auto_shortcut(ex: "Expander", args: L.ResidualArgs, base: tuple, name: str, env: "Env", x: "Value",
+                   pre: "Value", out: "Value") -> "Value":
+    """Identity when shapes agree, else a 1x1 projection of the (pre-activated) input."""
+    from .expand import POISON
+
+    where = base + ("shortcut",)
+    sources = {(k,): base + ("projection", k) for k in args.projection}
+    defaults = ex.defaults.get("conv", ({}, None, ()))[0]
+    if ex.check:
+        data = {**defaults, "out": 1, "kernel": 1, **args.projection}
+        ex.conv_unit(data, sources, f"{name}.shortcut", env, pre, where)
+        return POISON
+    if x.shape is None or out.shape is None or pre.shape is None:
+        return POISON
+    if x.shape == out.shape:
+        return x
+    if len(out.shape) != 3 or len(pre.shape) != 3:
+        return ex.error(env, where, "an 'auto' shortcut needs feature maps on both sides")
+    stride = projection_stride(pre.shape[1:], out.shape[1:])
+    if stride is None:
+        return ex.error(env, where, f"an 'auto' shortcut cannot map {pre.shape[1]}x{pre.shape[2]} to "
+                                    f"{out.shape[1]}x{out.shape[2]} with a strided 1x1 conv",
+                        "write the shortcut explicitly")
+    data = {**defaults, "out": out.shape[0], "kernel": 1, "stride": list(stride), "bn": False, "act": "none",
+            **args.projection}
+    return ex.conv_unit(data, sources, f"{name}.shortcut", env, pre, where)

@@ -1,0 +1,63 @@
+"""Field types for spec arguments: literal values or expressions over parameters.
+
+Argument models are validated with a pydantic *context*:
+- ``{"scope": {...}}`` evaluates every expression with real parameter values (expansion);
+- ``{"names": {...}}`` only checks syntax and that each name is declared, substituting a neutral
+  placeholder so that the rest of the model still validates (the up-front check of every block).
+Numeric fields read any string as an expression; string fields read ``$name`` / ``${expr}``.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationInfo
+
+from .errors import did_you_mean
+from .expr import Expr, ExprError, parse_expr
+
+_PLACEHOLDERS = {int: 1, float: 0.5, bool: False}
+
+
+def _expression(value: Any, info: ValidationInfo, kind: type) -> Any:
+    """Evaluate (or, in check mode, vet) an expression; leave literals alone."""
+    if not isinstance(value, str):
+        return value
+    if kind is str and not value.startswith("$"):
+        return value
+    try:
+        expr = parse_expr(value)
+    except ExprError as exc:
+        raise ValueError(str(exc)) from None
+    return resolve_expr(expr, info.context or {}, kind)
+
+
+def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
+    """Evaluate expr in context['scope'], or vet its names against context['names']."""
+    scope = context.get("scope")
+    if scope is None:
+        names = context.get("names", set())
+        for name in sorted(expr.names - set(names)):
+            hint = did_you_mean(name, names)
+            raise ValueError(f"unknown parameter '{name}' in '{expr.text}'" + (f" ({hint})" if hint else ""))
+        return _PLACEHOLDERS.get(kind, "$placeholder")
+    try:
+        result = expr.evaluate(scope)
+    except ExprError as exc:
+        raise ValueError(str(exc)) from None
+    if kind is int and isinstance(result, float) and result.is_integer():
+        result = int(result)
+    return result
+
+
+def _make(kind: type):
+    return BeforeValidator(lambda v, info: _expression(v, info, kind))
+
+
+IntArg = Annotated[int, _make(int)]
+FloatArg = Annotated[float, _make(float)]
+BoolArg = Annotated[bool, _make(bool)]
+StrArg = Annotated[str, _make(str)]
+
+
+def is_placeholder(value: Any) -> bool:
+    return value == "$placeholder"
