@@ -146,6 +146,7 @@ def lower(spec: Spec) -> nx.DiGraph:
     shape = _input_shape(spec, env, sink)
     sink.raise_if_any()
     x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
+    env = env.with_input(x)  # in_ch, in_h, in_w at top level describe the network input
     x = ex.seq(spec.doc.network, ("network",), "", env, x)
     if spec.doc.head:
         x = ex.seq(spec.doc.head, ("head",), "head", env, x)

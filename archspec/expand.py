@@ -54,6 +54,7 @@ class Env:
         return {"scope": self.scope} if self.scope is not None else {"names": self.names}
 
     def with_input(self, x: Value) -> "Env":
+        """Bind the builtins in_ch, in_h, in_w to x's shape (done where a block use starts)."""
         if self.scope is None or x.shape is None:
             return self
         c, h, w = (tuple(x.shape) + (1, 1))[:3]
@@ -225,6 +226,9 @@ class Expander:
         return value
 
     def one(self, item: Item, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        if not self.check and (item.kind == "composite" or item.key == "conv"):
+            self.graph.graph["scopes"].setdefault(name, {"kind": "item", "key": item.key, "parent": env.block_use,
+                                                         "loc": str(env.doc.loc(item.path))})
         if item.kind == "block":
             return self.block_use(item, name, env, x, overrides)
         if item.kind == "primitive":
@@ -285,8 +289,8 @@ class Expander:
         if data is None:
             return POISON
         if item.key == "conv":
-            return self.conv_unit(data, sources, name, env.with_input(x), x, item.args_path)
-        args = self.validate(PRIMITIVES[item.key].model, data, sources, item.args_path, env.with_input(x))
+            return self.conv_unit(data, sources, name, env, x, item.args_path)
+        args = self.validate(PRIMITIVES[item.key].model, data, sources, item.args_path, env)
         if args is None:
             return POISON
         from .lowering_rules import primitive_node
@@ -321,7 +325,7 @@ class Expander:
         if item.key in env.blocks_in_use or len(env.blocks_in_use) >= MAX_BLOCK_DEPTH:
             chain = " -> ".join(env.blocks_in_use + (item.key,))
             return self.error(env, item.args_path, f"block '{item.key}' uses itself ({chain})", key=True)
-        values = bind_block_params(self, block, item, env.with_input(x), overrides)
+        values = bind_block_params(self, block, item, env, overrides)
         if values is None or self.check or x.shape is None:
             return POISON
         where = f"in block '{item.key}' used at {env.doc.loc(item.path)} ({format_path(item.path)})"

@@ -40,7 +40,7 @@ PRIMITIVES: dict[str, Primitive] = {
     "flatten": Primitive(L.EmptyArgs),
     "identity": Primitive(L.EmptyArgs),
     "scale": Primitive(L.ScaleArgs, "factor"),
-    **{fn: Primitive(L.EmptyArgs, None, None, {"fn": fn}) for fn in ACTIVATIONS if fn != "identity"},
+    **{fn: Primitive(L.ActArgs, None, None, {"fn": fn}) for fn in ACTIVATIONS if fn != "identity"},
 }
 COMPOSITES = ("seq", "concat", "add", "mul", "residual")
 MODIFIERS = ("name", "repeat", "first", "last")
@@ -125,7 +125,8 @@ def primitive_args(op: str, raw: Any) -> dict:
         return {}
     if isinstance(raw, dict):
         return dict(raw)
-    if isinstance(raw, str) and (op in ("conv", "maxpool", "avgpool") or " " in raw or "=" in raw):
+    if isinstance(raw, str) and (op in ("conv", "maxpool", "avgpool") or " " in raw or "=" in raw
+                                 or spec.main is None):
         return parse_shorthand(op, raw)
     if spec.main is None:
         raise ValueError(f"'{op}' takes a mapping of arguments, got {raw!r}")

@@ -29,7 +29,7 @@ def expand_residual(ex: "Expander", item: "Item", name: str, env: "Env", x: "Val
     if raw is None:
         return ex.error(env, item.args_path, "'residual' takes a mapping with body, and optionally shortcut, "
                                             "preact, projection, scale, act")
-    args = ex.validate(L.ResidualArgs, raw, {}, item.args_path, env.with_input(x))
+    args = ex.validate(L.ResidualArgs, raw, {}, item.args_path, env)
     if args is None:
         return POISON
     base = item.args_path

@@ -1,0 +1,42 @@
+"""Regenerate tests/golden/<spec>.json and <spec>.ir.txt for every spec in specs/ (never edit those files by hand).
+
+    .venv/bin/python scripts/regen_golden.py      # or: make golden
+
+Review the diff: a change in a golden file is a change in what a shipped spec builds.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import archspec  # noqa: E402
+from archspec.ir import to_text  # noqa: E402
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def golden_record(spec_path: Path) -> tuple[dict, str]:
+    """What the golden file pins for one spec: counts, shapes, per-stage and per-block figures."""
+    spec, graph = archspec.compile_spec(spec_path)
+    stats = archspec.stats(spec)
+    keep = ("name", "input", "output", "params", "macs", "flops", "nodes", "stages", "blocks")
+    record = {k: stats[k] for k in keep}
+    return record, to_text(graph)
+
+
+def main() -> None:
+    GOLDEN.mkdir(parents=True, exist_ok=True)
+    for spec_path in sorted((ROOT / "specs").glob("**/*.yaml")):
+        record, ir_text = golden_record(spec_path)
+        out = GOLDEN / f"{spec_path.stem}.json"
+        out.write_text(json.dumps(record, indent=1) + "\n")
+        (GOLDEN / f"{spec_path.stem}.ir.txt").write_text(ir_text)
+        print(f"wrote {out.relative_to(ROOT)}: {record['params']:,} params, {record['macs']:,} MACs")
+
+
+if __name__ == "__main__":
+    main()

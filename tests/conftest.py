@@ -1,0 +1,24 @@
+"""Shared fixtures: every spec in specs/ is a test parameter, so new specs are covered automatically."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("**/*.yaml"))
+
+
+def pytest_generate_tests(metafunc):
+    if "spec_path" in metafunc.fixturenames:
+        metafunc.parametrize("spec_path", SPECS, ids=[p.stem for p in SPECS])
+
+
+@pytest.fixture
+def write_spec(tmp_path):
+    """Write YAML text to a file in tmp_path and return its path."""
+    def write(text: str, name: str = "spec.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+    return write
