@@ -66,7 +66,8 @@ def _summary_table(stats: dict) -> Table:
         table.add_column(column, justify=justify)
     macs = stats["macs"] or 1
     for row in stats["stages"]:
-        table.add_row(row["name"], row["kind"], _shape(row["output"]), f"{row['params']:,}",
+        kind = row["kind"] + (" (training only)" if row.get("train_only") else "")
+        table.add_row(row["name"], kind, _shape(row["output"]), f"{row['params']:,}",
                       f"{row['macs']:,}", f"{100 * row['macs'] / macs:.1f}")
     table.add_section()
     table.add_row("total", "", _shape(stats["output"]), f"{stats['params']:,}", f"{stats['macs']:,}", "100.0")
@@ -74,8 +75,11 @@ def _summary_table(stats: dict) -> Table:
 
 
 def _totals_line(stats: dict) -> str:
-    return (f"params {stats['params']:,} | MACs {stats['macs'] / 1e9:.3f} G ({stats['macs']:,}) | "
+    line = (f"params {stats['params']:,} | MACs {stats['macs'] / 1e9:.3f} G ({stats['macs']:,}) | "
             f"FLOPs = 2 x MACs {stats['flops'] / 1e9:.3f} G")
+    if stats["macs_train"] != stats["macs"]:
+        line += f" | MACs in training (with auxiliary heads) {stats['macs_train']:,}"
+    return line
 
 
 @app.command()

@@ -16,12 +16,14 @@ from pydantic import ValidationError
 
 from . import language as L
 from .errors import Diagnostic, DiagnosticSink, SpecError, did_you_mean
+from .expr import FUNCTIONS
 from .expand import BUILTINS, POISON, BlockRef, Env, Expander
 from .items import NAME_RE, PRIMITIVES, RESERVED
 from .params import resolve_spec_params
-from .passes import count
+from .passes import count, mark_train_only
 from .pydantic_errors import diagnostics_from
-from .yamlsource import SourceDoc, load_yaml_file
+from .documents import load_document, load_imports
+from .yamlsource import SourceDoc
 
 DEFAULTS_KEYS = sorted({p.defaults_key for p in PRIMITIVES.values() if p.defaults_key})
 
@@ -46,8 +48,9 @@ class Spec:
 
 
 def load_spec(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Spec:
-    """Load and validate a spec file; raise SpecError with every located mistake."""
-    return spec_from_source(load_yaml_file(path), overrides)
+    """Load and validate a spec file (with what it extends and imports); raise SpecError with every
+    located mistake."""
+    return spec_from_source(load_document(FsPath(path)), overrides)
 
 
 def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = None) -> Spec:
@@ -59,9 +62,13 @@ def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = No
     except ValidationError as exc:
         raise SpecError(diagnostics_from(exc, source, (), L.SpecDoc)) from None
     sink = DiagnosticSink()
-    blocks = _collect_blocks(doc, source, sink)
-    defaults = _collect_defaults(doc, source, sink)
-    params = resolve_spec_params(doc.params, dict(overrides or {}), source.loc, sink)
+    defaults = _collect_defaults(doc.defaults, source, sink)
+    blocks: dict[str, BlockRef] = {}
+    for library in load_imports(source, doc.imports, sink, {}):
+        _collect_blocks(library.model.blocks, library.doc, _collect_defaults(library.model.defaults, library.doc, sink),
+                        blocks, sink)
+    _collect_blocks(doc.blocks, source, defaults, blocks, sink)
+    params = resolve_spec_params(doc.params, dict(overrides or {}), source.loc, sink, set(blocks))
     sink.raise_if_any()
     spec = Spec(source, doc, params, blocks, defaults)
     check(spec, sink)
@@ -69,46 +76,57 @@ def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = No
     return spec
 
 
-def _collect_blocks(doc: L.SpecDoc, source: SourceDoc, sink: DiagnosticSink) -> dict[str, BlockRef]:
-    blocks = {}
-    for name, definition in doc.blocks.items():
+def _collect_blocks(definitions: dict[str, L.BlockDef], source: SourceDoc, defaults: dict,
+                    blocks: dict[str, BlockRef], sink: DiagnosticSink) -> None:
+    for name, definition in definitions.items():
         path = ("blocks", name)
         if not NAME_RE.match(name) or name in RESERVED:
             why = "is a built-in op name" if name in RESERVED else "must use letters, digits and _"
             sink.add(Diagnostic(f"block name '{name}' {why}", source.loc(path, key=True), path))
             continue
+        if name in blocks:
+            first = blocks[name].doc.loc(blocks[name].path, key=True)
+            sink.add(Diagnostic(f"block '{name}' is already defined at {first}", source.loc(path, key=True), path,
+                                "rename one of them"))
+            continue
         for param in definition.params:
-            if param in RESERVED or param in BUILTINS or not NAME_RE.match(param):
-                sink.add(Diagnostic(f"parameter name '{param}' is reserved or invalid",
+            if param in BUILTINS or param in FUNCTIONS or not NAME_RE.match(param):
+                sink.add(Diagnostic(f"parameter name '{param}' is reserved (in_ch, in_h, in_w, function names) "
+                                    "or invalid",
                                     source.loc(path + ("params", param), key=True), path + ("params", param)))
-        blocks[name] = BlockRef(name, definition, source, path)
-    return blocks
+        blocks[name] = BlockRef(name, definition, source, path, defaults)
 
 
-def _collect_defaults(doc: L.SpecDoc, source: SourceDoc, sink: DiagnosticSink) -> dict:
+def _collect_defaults(declared: dict[str, dict], source: SourceDoc, sink: DiagnosticSink) -> dict:
+    """{primitive: (values, path)}; the keys must name primitives that take defaults."""
     defaults = {}
-    for key, values in doc.defaults.items():
+    for key, values in declared.items():
+        path = ("defaults", key)
         if key not in DEFAULTS_KEYS:
-            path = ("defaults", key)
             sink.add(Diagnostic(f"no defaults can be set for '{key}'", source.loc(path, key=True), path,
                                 did_you_mean(key, DEFAULTS_KEYS) or f"choose from {', '.join(DEFAULTS_KEYS)}"))
             continue
-        defaults[key] = (values, source, ("defaults", key))
+        defaults[key] = (values, path)
     return defaults
 
 
 def check(spec: Spec, sink: DiagnosticSink) -> None:
     """Vet every item of the network, the head and each block body, without building anything."""
-    ex = Expander(spec.blocks, spec.defaults, sink, check=True)
-    top = Env(spec.source, None, frozenset(spec.params) | frozenset(BUILTINS))
+    ex = Expander(spec.blocks, sink, check=True)
+    top = Env(spec.source, None, frozenset(spec.params) | frozenset(BUILTINS), spec.defaults,
+              _block_params(spec.doc.params))
     _input_shape(spec, top, sink)
     ex.seq(spec.doc.network, ("network",), "", top, POISON)
     if spec.doc.head:
         ex.seq(spec.doc.head, ("head",), "head", top, POISON)
     for block in spec.blocks.values():
         names = frozenset(block.definition.params) | frozenset(BUILTINS)
-        env = Env(block.doc, None, names, blocks_in_use=(block.name,))
+        env = Env(block.doc, None, names, block.defaults, block.block_params, blocks_in_use=(block.name,))
         ex.seq(block.definition.body, block.path + ("body",), block.name, env, POISON)
+
+
+def _block_params(decls: dict[str, L.ParamDecl]) -> frozenset[str]:
+    return frozenset(n for n, d in decls.items() if d.type == "block")
 
 
 def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] | None:
@@ -141,8 +159,8 @@ def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] 
 def lower(spec: Spec) -> nx.DiGraph:
     """Expand a validated spec into the IR graph with every shape inferred and every node counted."""
     sink = DiagnosticSink()
-    ex = Expander(spec.blocks, spec.defaults, sink, check=False, graph_name=spec.name)
-    env = Env(spec.source, dict(spec.params), frozenset(spec.params))
+    ex = Expander(spec.blocks, sink, check=False, graph_name=spec.name)
+    env = Env(spec.source, dict(spec.params), frozenset(spec.params), spec.defaults, _block_params(spec.doc.params))
     shape = _input_shape(spec, env, sink)
     sink.raise_if_any()
     x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
@@ -152,8 +170,10 @@ def lower(spec: Spec) -> nx.DiGraph:
         x = ex.seq(spec.doc.head, ("head",), "head", env, x)
     sink.raise_if_any()
     graph = ex.graph
-    graph.graph.update(input="input", outputs=[x.node], file=spec.file, params_values=dict(spec.params))
-    return count(graph)
+    aux = graph.graph["aux_outputs"]
+    graph.graph.update(input="input", outputs=[x.node] + [a["node"] for a in aux], file=spec.file,
+                       params_values=dict(spec.params))
+    return count(mark_train_only(graph))
 
 
 def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None

@@ -8,7 +8,7 @@ one mistake produces one message.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from . import language as L
 from .errors import Diagnostic, DiagnosticSink, Path, did_you_mean, format_path
 from .ir import add_node, new_graph
+from .blockcall import call_arguments
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, primitive_args, split_repeat
 from .ops import ShapeError
 from .params import bind_block_params
@@ -46,6 +47,8 @@ class Env:
     doc: SourceDoc
     scope: dict | None
     names: frozenset[str]
+    defaults: dict = field(default_factory=dict)  # defaults of the file the items were written in
+    block_params: frozenset[str] = frozenset()  # parameters of type block, usable as items `$name`
     trace: tuple[str, ...] = ()
     blocks_in_use: tuple[str, ...] = ()
     block_use: str = ""
@@ -69,12 +72,16 @@ class BlockRef:
     definition: L.BlockDef
     doc: SourceDoc
     path: Path
+    defaults: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def block_params(self) -> frozenset[str]:
+        return frozenset(n for n, d in self.definition.params.items() if d.type == "block")
 
 
 class Expander:
-    def __init__(self, blocks: dict[str, BlockRef], defaults: dict[str, tuple[dict, SourceDoc, Path]],
-                 sink: DiagnosticSink, check: bool, graph_name: str = "net"):
-        self.blocks, self.defaults, self.sink, self.check = blocks, defaults, sink, check
+    def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink, check: bool, graph_name: str = "net"):
+        self.blocks, self.sink, self.check = blocks, sink, check
         self.graph: nx.DiGraph = new_graph(graph_name)
 
     # ------------------------------------------------------------------ diagnostics
@@ -88,19 +95,8 @@ class Expander:
             return model.model_validate(data, context=env.context())
         except ValidationError as exc:
             for diag in diagnostics_from(exc, env.doc, base, model, sources, env.trace):
-                self.sink.add(self._relocate(diag, sources))
+                self.sink.add(diag)
             return None
-
-    def _relocate(self, diag: Diagnostic, sources: dict) -> Diagnostic:
-        """Errors in merged `defaults` values point into the file that declared the default."""
-        for doc, prefix in self._default_docs:
-            if diag.path[:len(prefix)] == prefix and doc.file != (diag.location.file if diag.location else None):
-                return replace(diag, location=doc.loc(diag.path))
-        return diag
-
-    @property
-    def _default_docs(self):
-        return [(doc, path) for _, doc, path in self.defaults.values()]
 
     # ------------------------------------------------------------------ nodes
     def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path) -> Value:
@@ -144,8 +140,9 @@ class Expander:
                 if base in taken:
                     self.error(env, item.path + ("name",), f"the name '{base}' is used twice in this sequence")
             elif item is not None and item.kind == "block":
-                uses[item.key] = uses.get(item.key, 0) + 1
-                base = item.key if uses[item.key] == 1 else f"{item.key}_{uses[item.key]}"
+                label = item.default_name or item.key
+                uses[label] = uses.get(label, 0) + 1
+                base = label if uses[label] == 1 else f"{label}_{uses[label]}"
             else:
                 base = str(i)
             taken.add(base)
@@ -171,7 +168,27 @@ class Expander:
             self.error(env, path, f"expected an op or block name, a mapping or a list, got {raw!r}")
             return None
         key, times = split_repeat(key_text)
-        if key not in PRIMITIVES and key not in COMPOSITES and key not in self.blocks:
+        default_name = None
+        if key.startswith("$"):  # a block passed as a parameter
+            param = key[1:]
+            if param not in env.block_params:
+                hint = did_you_mean(param, env.block_params)
+                self.error(env, args_path if isinstance(raw, dict) else path,
+                           f"'{key}' does not name a parameter of type block", hint, key=True)
+                return None
+            default_name = param
+            if env.scope is not None:
+                call = env.scope[param]
+                try:
+                    from_call = call_arguments(call, self.blocks[call.name].definition.params)
+                except ValueError as exc:
+                    self.error(env, path, str(exc))
+                    return None
+                if args is not None and not isinstance(args, dict):
+                    self.error(env, args_path, f"'{key}' takes a mapping of extra parameters, got {args!r}")
+                    return None
+                key, args = call.name, {**from_call, **(args or {})}
+        elif key not in PRIMITIVES and key not in COMPOSITES and key not in self.blocks:
             known = list(PRIMITIVES) + list(COMPOSITES) + list(self.blocks)
             hint = did_you_mean(key, known)
             self.error(env, args_path if isinstance(raw, dict) else path, f"unknown op or block '{key}'",
@@ -190,7 +207,8 @@ class Expander:
                 return None
         repeat = mods.get("repeat", times)
         return Item(key, args, args_path, path, name, repeat,
-                    path + ("repeat",) if "repeat" in mods else args_path, mods.get("first"), mods.get("last"))
+                    path + ("repeat",) if "repeat" in mods else args_path, mods.get("first"), mods.get("last"),
+                    default_name)
 
     def item(self, item: Item, name: str, env: Env, x: Value) -> Value:
         if item.repeat is None:
@@ -240,7 +258,20 @@ class Expander:
         if item.key == "residual":
             from .residual import expand_residual
             return expand_residual(self, item, name, env, x)
+        if item.key == "aux":
+            return self.aux(item, name, env, x)
         return self.merge(item, name, env, x)
+
+    def aux(self, item: Item, name: str, env: Env, x: Value) -> Value:
+        """A side branch whose result is an extra network output; the main flow goes on from x."""
+        args = self.validate(L.AuxArgs, item.args if isinstance(item.args, dict) else {"body": item.args},
+                             {}, item.args_path, env)
+        if args is None or (not args.enabled and not self.check):
+            return x
+        y = self.seq(args.body, item.args_path + ("body",), name, env, x)
+        if y.node is not None:
+            self.graph.graph["aux_outputs"].append({"node": y.node, "train_only": args.train_only})
+        return x
 
     # ------------------------------------------------------------------ composites
     def merge(self, item: Item, name: str, env: Env, x: Value) -> Value:
@@ -272,8 +303,8 @@ class Expander:
             return None, None
         data, sources = {}, {}
         key = defaults_key or spec.defaults_key
-        if key and key in self.defaults:
-            values, _doc, dpath = self.defaults[key]
+        if key and key in env.defaults:
+            values, dpath = env.defaults[key]
             for k, v in values.items():
                 data[k], sources[(k,)] = v, dpath + (k,)
         for k, v in own.items():
@@ -301,7 +332,7 @@ class Expander:
         """conv -> batch norm -> activation, the nodes named conv, bn, act under `name`."""
         bn = data.get("bn", True)
         if bn is True or isinstance(bn, dict):
-            base, _doc, dpath = self.defaults.get("bn", ({}, None, ()))
+            base, dpath = env.defaults.get("bn", ({}, ()))
             own = bn if isinstance(bn, dict) else {}
             data["bn"] = {**base, **own}
             for k in base:
@@ -321,6 +352,8 @@ class Expander:
 
     # ------------------------------------------------------------------ blocks
     def block_use(self, item: Item, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        if item.key.startswith("$"):  # check mode: which block it will be is known only when built
+            return POISON
         block = self.blocks[item.key]
         if item.key in env.blocks_in_use or len(env.blocks_in_use) >= MAX_BLOCK_DEPTH:
             chain = " -> ".join(env.blocks_in_use + (item.key,))
@@ -329,8 +362,9 @@ class Expander:
         if values is None or self.check or x.shape is None:
             return POISON
         where = f"in block '{item.key}' used at {env.doc.loc(item.path)} ({format_path(item.path)})"
-        inner = Env(block.doc, None, frozenset(), env.trace + (where,), env.blocks_in_use + (item.key,), name)
-        inner = replace(inner, scope=dict(values)).with_input(x)
-        self.graph.graph["scopes"][name] = {"kind": "block", "key": item.key, "parent": env.block_use,
-                                             "loc": str(env.doc.loc(item.path))}
+        inner = Env(block.doc, dict(values), frozenset(values), block.defaults, block.block_params,
+                    env.trace + (where,), env.blocks_in_use + (item.key,), name).with_input(x)
+        # setdefault: when a block's body is a single block use it is inlined, and the outer block names the scope
+        self.graph.graph["scopes"].setdefault(name, {"kind": "block", "key": item.key, "parent": env.block_use,
+                                                     "loc": str(env.doc.loc(item.path))})
         return self.seq(block.definition.body, block.path + ("body",), name, inner, x)

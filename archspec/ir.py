@@ -22,7 +22,7 @@ from .ops import OPS
 
 def new_graph(name: str) -> nx.DiGraph:
     graph = nx.DiGraph()
-    graph.graph.update(name=name, input=None, outputs=[], scopes={})
+    graph.graph.update(name=name, input=None, outputs=[], aux_outputs=[], scopes={})
     return graph
 
 

@@ -42,7 +42,7 @@ PRIMITIVES: dict[str, Primitive] = {
     "scale": Primitive(L.ScaleArgs, "factor"),
     **{fn: Primitive(L.ActArgs, None, None, {"fn": fn}) for fn in ACTIVATIONS if fn != "identity"},
 }
-COMPOSITES = ("seq", "concat", "add", "mul", "residual")
+COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux")
 MODIFIERS = ("name", "repeat", "first", "last")
 RESERVED = set(PRIMITIVES) | set(COMPOSITES) | set(MODIFIERS)
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -68,6 +68,7 @@ class Item:
     repeat_path: Path = ()
     first: dict | None = None
     last: dict | None = None
+    default_name: str | None = None  # for `$param` block items: the parameter's name
 
     @property
     def kind(self) -> str:

@@ -174,13 +174,23 @@ class ResidualArgs(Strict):
     """Activation applied after the addition."""
 
 
+class AuxArgs(Strict):
+    body: list[Any]
+    """Items computing the extra output from the tensor at this point (e.g. an auxiliary classifier)."""
+    enabled: BoolArg = True
+    """Whether the branch exists at all (tie it to a parameter: `enabled: aux`)."""
+    train_only: BoolArg = True
+    """Returned only in training mode, as torchvision's Inception-v3 does; eval returns the main output."""
+
+
 # ---------------------------------------------------------------------------- the document
 
 _TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
 class ParamDecl(Strict):
-    type: Literal["int", "float", "bool", "str"] | None = None
+    type: Literal["int", "float", "bool", "str", "block"] | None = None
+    """`block`: the name of a block, used in the body as an item `$param` (higher-order blocks)."""
     default: Any = None
     doc: str = ""
     choices: list[Any] | None = None
@@ -194,7 +204,7 @@ def _param_decl(value: Any) -> Any:
     """`k: 192` (default), `k: int` (required, typed) or the full mapping."""
     if isinstance(value, dict):
         return value
-    if isinstance(value, str) and value in _TYPE_NAMES:
+    if isinstance(value, str) and (value in _TYPE_NAMES or value == "block"):
         return {"type": value}
     kind = next((n for n, t in _TYPE_NAMES.items() if type(value) is t), None)
     return {"type": kind, "default": value}
@@ -211,9 +221,22 @@ class BlockDef(Strict):
     """The block's items, in order."""
 
 
+class LibraryDoc(Strict):
+    """A file of reusable blocks, brought in with `imports:`."""
+
+    archspec: Literal[1] = 1
+    doc: str = ""
+    imports: list[Any] = []
+    defaults: dict[str, dict[str, Any]] = {}
+    """Defaults that apply inside this file's blocks."""
+    blocks: dict[str, BlockDef] = {}
+
+
 class SpecDoc(Strict):
     archspec: Literal[1] = 1
     """Version of the spec language."""
+    imports: list[Any] = []
+    """Block library files, relative to this file."""
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
     doc: str = ""
     params: dict[str, Param] = {}

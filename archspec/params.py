@@ -1,8 +1,9 @@
 """Parameters: declared with a type and default, bound from overrides or block uses, type-checked."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Container
 
+from .blockcall import parse_block_call
 from .errors import Diagnostic, DiagnosticSink, Path, did_you_mean
 from .expr import ExprError, parse_expr
 from .language import TYPE_OF, ParamDecl
@@ -13,8 +14,13 @@ if TYPE_CHECKING:
     from .items import Item
 
 
-def coerce(name: str, decl: ParamDecl, value: Any) -> Any:
+def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) -> Any:
     """Check value against decl's type and choices; raise ValueError with a readable message."""
+    if decl.type == "block":
+        try:
+            return parse_block_call(value, blocks)
+        except ValueError as exc:
+            raise ValueError(f"parameter '{name}': {exc}") from None
     kind = TYPE_OF.get(decl.type) if decl.type else None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
@@ -46,7 +52,7 @@ def evaluate(decl: ParamDecl, raw: Any, context: dict) -> Any:
 
 
 def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], context: dict,
-         report, missing_at: Path, owner: str) -> dict | None:
+         report, missing_at: Path, owner: str, blocks: Container[str] = ()) -> dict | None:
     """Values of every declared parameter. `given` maps name -> (raw value, path it was written at);
     defaults may be expressions over the parameters declared before them."""
     ok = True
@@ -72,7 +78,7 @@ def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], contex
         try:
             value = evaluate(decl, raw, inner)
             checking = inner.get("scope") is None and is_expression(decl, raw)
-            values[name] = value if checking else coerce(name, decl, value)
+            values[name] = value if checking else coerce(name, decl, value, blocks)
         except ValueError as exc:
             report(path, str(exc), None)
             ok = False
@@ -94,11 +100,12 @@ def bind_block_params(expander: "Expander", block: "BlockRef", item: "Item", env
     def report(path, message, hint, key=False):
         expander.error(env, path, message, hint, key=key)
 
-    return bind(block.definition.params, given, env.context(), report, item.args_path, f"block '{block.name}'")
+    return bind(block.definition.params, given, env.context(), report, item.args_path, f"block '{block.name}'",
+                set(expander.blocks))
 
 
 def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], doc_loc, sink: DiagnosticSink,
-                        cli_label: str = "--set") -> dict:
+                        blocks: Container[str] = (), cli_label: str = "--set") -> dict:
     """The network's parameter values: defaults, replaced by overrides (from --set or the API)."""
     def report(path, message, hint, key=False):
         if path and path[0] == "<override>":
@@ -109,11 +116,11 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
     given = {}
     for name, value in overrides.items():  # overrides are values, never expressions
         try:
-            value = coerce(name, decls[name], value) if name in decls else value
+            value = coerce(name, decls[name], value, blocks) if name in decls else value
         except ValueError as exc:
             report(("<override>", name), str(exc), None)
             continue
         given[name] = (value, ("<override>", name))
 
-    values = bind(decls, given, {"scope": {}}, report, ("params",), "this spec")
+    values = bind(decls, given, {"scope": {}}, report, ("params",), "this spec", blocks)
     return values or {}

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-CONVENTION = ("MACs = multiply-accumulates of conv and linear layers at batch 1 (eval); "
+CONVENTION = ("MACs = multiply-accumulates of conv and linear layers at batch 1 in eval mode (macs_train adds "
+              "heads that run only in training); "
               "FLOPs = 2 x MACs; batch norm, activations, pooling and additions count zero")
 
 
@@ -15,15 +16,18 @@ class StageRow:
     """One top-level item of the network (a block use, a repeat group, a layer, or the head)."""
 
     name: str
-    kind: str  # the block name, "x4 inception_a", or the op
+    kind: str  # the block name, "inception_a x4", or the op
     output: tuple[int, ...]
     params: int
     macs: int
+    train_only: bool = False
 
 
-def totals(graph: nx.DiGraph) -> tuple[int, int]:
+def totals(graph: nx.DiGraph, train: bool = False) -> tuple[int, int]:
+    """(params, MACs); MACs of eval mode unless train (auxiliary heads run only in training)."""
     params = sum(graph.nodes[n]["meta"]["params"] for n in graph.nodes)
-    macs = sum(graph.nodes[n]["meta"]["macs"] for n in graph.nodes)
+    macs = sum(graph.nodes[n]["meta"]["macs"] for n in graph.nodes
+               if train or not graph.nodes[n]["meta"].get("train_only"))
     return params, macs
 
 
@@ -50,7 +54,8 @@ def stage_rows(graph: nx.DiGraph) -> list[StageRow]:
         rows.append(StageRow(
             top, kind, tuple(graph.nodes[names[-1]]["meta"]["shape"]),
             sum(graph.nodes[n]["meta"]["params"] for n in names),
-            sum(graph.nodes[n]["meta"]["macs"] for n in names)))
+            sum(graph.nodes[n]["meta"]["macs"] for n in names),
+            all(graph.nodes[n]["meta"].get("train_only", False) for n in names)))
     return rows
 
 
@@ -85,6 +90,7 @@ def block_counts(graph: nx.DiGraph) -> dict[str, dict]:
 def stats_dict(spec, graph: nx.DiGraph) -> dict:
     """Everything `archspec stats --json` prints."""
     params, macs = totals(graph)
+    macs_train = totals(graph, train=True)[1]
     return {
         "name": spec.name,
         "file": spec.file,
@@ -94,9 +100,12 @@ def stats_dict(spec, graph: nx.DiGraph) -> dict:
         "params": params,
         "macs": macs,
         "flops": 2 * macs,
+        "macs_train": macs_train,
         "convention": CONVENTION,
         "nodes": graph.number_of_nodes(),
+        "outputs": [{"node": o, "shape": list(graph.nodes[o]["meta"]["shape"]),
+                     "train_only": bool(graph.nodes[o]["meta"].get("train_only"))} for o in graph.graph["outputs"]],
         "stages": [{"name": r.name, "kind": r.kind, "output": list(r.output), "params": r.params,
-                    "macs": r.macs} for r in stage_rows(graph)],
+                    "macs": r.macs, **({"train_only": True} if r.train_only else {})} for r in stage_rows(graph)],
         "blocks": block_counts(graph),
     }

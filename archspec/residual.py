@@ -61,7 +61,7 @@ def _auto_shortcut(ex: "Expander", args: L.ResidualArgs, base: tuple, name: str,
 
     where = base + ("shortcut",)
     sources = {(k,): base + ("projection", k) for k in args.projection}
-    defaults = ex.defaults.get("conv", ({}, None, ()))[0]
+    defaults = env.defaults.get("conv", ({}, ()))[0]
     if ex.check:
         data = {**defaults, "out": 1, "kernel": 1, **args.projection}
         ex.conv_unit(data, sources, f"{name}.shortcut", env, pre, where)

@@ -26,24 +26,24 @@ _resolver = yaml.resolver.Resolver()
 
 @dataclass
 class SourceDoc:
-    """Plain data from one YAML file plus the location of every value and mapping key."""
+    """Plain data from YAML plus the location of every value and mapping key.
+
+    Locations are per path, so a document merged from several files (`extends`) still points
+    every value at the file it was written in."""
 
     file: str
     data: Any
-    value_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    value_marks: dict[Path, Location] = field(default_factory=dict)
+    key_marks: dict[Path, Location] = field(default_factory=dict)
 
     def loc(self, path: Path, *, key: bool = False) -> Location:
         """Location of the value (or the key) at path, else of its nearest located ancestor."""
         path = tuple(path)
         while True:
-            marks = self.key_marks if key else self.value_marks
-            if path in marks:
-                line, col = marks[path]
-                return Location(self.file, line, col)
-            if key and path in self.value_marks:
-                line, col = self.value_marks[path]
-                return Location(self.file, line, col)
+            if key and path in self.key_marks:
+                return self.key_marks[path]
+            if path in self.value_marks:
+                return self.value_marks[path]
             if not path:
                 return Location(self.file, 1, 1)
             path = path[:-1]
@@ -59,12 +59,11 @@ class _Converter:
         self.count = 0
         self.errors: list[Diagnostic] = []
 
-    def _mark(self, node: yaml.Node) -> tuple[int, int]:
-        return node.start_mark.line + 1, node.start_mark.column + 1
+    def _mark(self, node: yaml.Node) -> Location:
+        return Location(self.doc.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def _error(self, node: yaml.Node, path: Path, message: str, hint: str | None = None) -> None:
-        line, col = self._mark(node)
-        self.errors.append(Diagnostic(message, Location(self.doc.file, line, col), path, hint))
+        self.errors.append(Diagnostic(message, self._mark(node), path, hint))
 
     def convert(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
         self.count += 1

@@ -117,3 +117,21 @@ def test_in_place_relus_change_neither_outputs_nor_gradients(model):
 
 def test_is_an_archnet_with_spec_name(model):
     assert isinstance(model, ArchNet) and model.spec_name == "tiny_mixed" and model.input_shape == (3, 24, 24)
+
+
+def test_auxiliary_head_is_returned_in_training_only():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = archspec.build_model(ROOT / "specs" / "inception_v3.yaml", {"aux": True, "classes": 5})
+    stats = archspec.stats(ROOT / "specs" / "inception_v3.yaml", {"aux": True, "classes": 5})
+    x = torch.randn(2, 3, 299, 299)
+    model.train()
+    with FlopCounterMode(display=False) as counter:
+        main, aux = model(x)
+    assert main.shape == aux.shape == (2, 5)
+    assert counter.get_total_flops() // 2 == 2 * stats["macs_train"]
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = model(x)
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 5)
+    assert counter.get_total_flops() // 2 == 2 * stats["macs"]

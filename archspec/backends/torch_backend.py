@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..ops import OPS
+from ..passes.liveness import eval_outputs
 
 # Ops whose backward does not read their own output, so a following ReLU may overwrite it in place.
 _INPLACE_SAFE_PRODUCERS = {"conv2d", "batchnorm2d", "add", "concat", "linear", "scale", "maxpool2d",
@@ -35,7 +36,7 @@ class ArchNet(nn.Module):
         self.spec_name = graph.graph["name"]
         self.input_shape = tuple(graph.nodes[graph.graph["input"]]["meta"]["shape"])
         slots = {graph.graph["input"]: 0}
-        steps = []
+        steps, train_only = [], set()
         for name in graph.nodes:
             data = graph.nodes[name]
             if data["op"] == "input":
@@ -48,9 +49,15 @@ class ArchNet(nn.Module):
             self._install(name, module)
             slots[name] = len(slots)
             steps.append((module, tuple(slots[i] for i in data["inputs"]), slots[name]))
-        self._outputs = tuple(slots[o] for o in graph.graph["outputs"])
+            if data["meta"].get("train_only"):
+                train_only.add(slots[name])
         self._num_slots = len(slots)
+        # Training returns every output (main first, then auxiliary heads); eval returns what
+        # eval_outputs names and skips the steps only train-only outputs need.
+        self._outputs = tuple(slots[o] for o in graph.graph["outputs"])
+        self._eval_outputs = tuple(slots[o] for o in eval_outputs(graph))
         self._plan = _with_frees(steps, self._outputs)
+        self._eval_plan = _with_frees([s for s in steps if s[2] not in train_only], self._eval_outputs)
 
     def _install(self, name: str, module: nn.Module) -> None:
         *parents, leaf = name.split(".")
@@ -64,18 +71,19 @@ class ArchNet(nn.Module):
         owner.add_module(leaf, module)
 
     def forward(self, x: torch.Tensor):
+        plan, outputs = (self._plan, self._outputs) if self.training else (self._eval_plan, self._eval_outputs)
         values: list = [None] * self._num_slots
         values[0] = x
-        for module, inputs, out, frees in self._plan:
+        for module, inputs, out, frees in plan:
             if len(inputs) == 1:
                 values[out] = module(values[inputs[0]])
             else:
                 values[out] = module(*[values[i] for i in inputs])
             for slot in frees:
                 values[slot] = None
-        if len(self._outputs) == 1:
-            return values[self._outputs[0]]
-        return tuple(values[o] for o in self._outputs)
+        if len(outputs) == 1:
+            return values[outputs[0]]
+        return tuple(values[o] for o in outputs)
 
 
 def _may_run_in_place(graph: nx.DiGraph, name: str) -> bool:

@@ -1,0 +1,140 @@
+"""Files that make one spec: `extends` (a variant overrides a base spec) and `imports` (block libraries).
+
+    extends: inception_resnet_v2.yaml     # deep-merge this file over that one
+    imports: [lib/inception.yaml]         # make that library's blocks available
+
+Paths are relative to the file that writes them. Mappings merge key by key, lists are replaced,
+except `imports`, which accumulate; a plain value given for an inherited parameter replaces its
+default. Every value keeps the location of the file it was written in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import language as L
+from .errors import Diagnostic, DiagnosticSink, Location, Path, SpecError
+from .pydantic_errors import diagnostics_from
+from .yamlsource import SourceDoc, load_yaml_file
+
+MAX_CHAIN = 16
+
+
+def _relative(doc: SourceDoc, path: Path, target: str) -> FsPath:
+    """target, relative to the file that wrote it; shown relative to the working directory when inside it."""
+    written_in = doc.loc(path).file
+    resolved = (FsPath(written_in).parent / target).resolve()
+    try:
+        return resolved.relative_to(FsPath.cwd())
+    except ValueError:
+        return resolved
+
+
+def _shift(marks: dict, prefix: Path, offset: int) -> dict:
+    return {(p[:len(prefix)] + (p[len(prefix)] + offset,) + p[len(prefix) + 1:]
+             if p[:len(prefix)] == prefix and len(p) > len(prefix) else p): loc for p, loc in marks.items()}
+
+
+def merge(parent: SourceDoc, child: SourceDoc) -> SourceDoc:
+    """The child document deep-merged over its parent, locations kept per value."""
+    value_marks = {**parent.value_marks}
+    key_marks = {**parent.key_marks}
+    data = _merge_values(parent.data, child.data, (), value_marks, child)
+    imports_before = len(parent.data.get("imports", []) or [])
+    child_marks = _shift(child.value_marks, ("imports",), imports_before)
+    child_keys = _shift(child.key_marks, ("imports",), imports_before)
+    for p, loc in child_marks.items():
+        if p != ("imports",):
+            value_marks[p] = loc
+    key_marks.update(child_keys)
+    for name, decl in (child.data.get("params") or {}).items():  # a plain value replaces the default
+        if not isinstance(decl, dict) and name in (parent.data.get("params") or {}):
+            value_marks[("params", name, "default")] = child.loc(("params", name))
+    data.pop("extends", None)
+    return SourceDoc(child.file, data, value_marks, key_marks)
+
+
+def _merge_values(parent: Any, child: Any, path: Path, marks: dict, child_doc: SourceDoc) -> Any:
+    if path == ("imports",):
+        return list(parent or []) + list(child or [])
+    if path[:1] == ("params",) and len(path) == 2 and isinstance(parent, dict) and not isinstance(child, dict):
+        return {**parent, "default": child}
+    if isinstance(parent, dict) and isinstance(child, dict):
+        out = dict(parent)
+        for key, value in child.items():
+            out[key] = _merge_values(parent[key], value, path + (key,), marks, child_doc) if key in parent else value
+        return out
+    return child
+
+
+def load_document(path: FsPath, chain: tuple[str, ...] = ()) -> SourceDoc:
+    """Read a spec file, resolving `extends` recursively."""
+    doc = load_yaml_file(path)
+    if not isinstance(doc.data, dict) or "extends" not in doc.data:
+        return doc
+    target = doc.data["extends"]
+    where = doc.loc(("extends",))
+    if not isinstance(target, str):
+        raise SpecError([Diagnostic("extends takes the path of one spec file", where, ("extends",))])
+    parent_path = _relative(doc, ("extends",), target)
+    if str(parent_path) in chain or len(chain) > MAX_CHAIN:
+        raise SpecError([Diagnostic(f"'{target}' extends itself through " + " -> ".join(chain), where, ("extends",))])
+    if not parent_path.is_file():
+        raise SpecError([Diagnostic(f"cannot find '{target}' (looked at {parent_path})", where, ("extends",))])
+    parent = load_document(parent_path, chain + (str(FsPath(path).resolve()),))
+    if not isinstance(parent.data, dict):
+        raise SpecError([Diagnostic(f"'{target}' is not a spec", where, ("extends",))])
+    return merge(parent, doc)
+
+
+@dataclass(frozen=True)
+class Library:
+    """A block library file: its blocks and the defaults that apply inside them."""
+
+    doc: SourceDoc
+    model: L.LibraryDoc
+
+
+def load_imports(owner: SourceDoc, imports: list, sink: DiagnosticSink, seen: dict[str, Library],
+                 chain: tuple[str, ...] = ()) -> list[Library]:
+    """Every library `owner` imports, depth first, each file once."""
+    out = []
+    for i, target in enumerate(imports):
+        path = ("imports", i)
+        if not isinstance(target, str):
+            sink.add(Diagnostic("an import is the path of a block library file", owner.loc(path), path))
+            continue
+        resolved = _relative(owner, path, target)
+        key = str(resolved.resolve())
+        if key in chain:
+            sink.add(Diagnostic(f"'{target}' imports itself", owner.loc(path), path))
+            continue
+        if key in seen:
+            out.append(seen[key])
+            continue
+        if not resolved.is_file():
+            sink.add(Diagnostic(f"cannot find '{target}' (looked at {resolved})", owner.loc(path), path))
+            continue
+        try:
+            doc = load_yaml_file(resolved)
+            model = L.LibraryDoc.model_validate(doc.data if isinstance(doc.data, dict) else {})
+        except SpecError as exc:
+            for d in exc.diagnostics:
+                sink.add(d)
+            continue
+        except ValidationError as exc:
+            for d in diagnostics_from(exc, doc, (), L.LibraryDoc):
+                sink.add(d)
+            continue
+        library = Library(doc, model)
+        seen[key] = library
+        out.extend(load_imports(doc, model.imports, sink, seen, chain + (key,)))
+        out.append(library)
+    return out
+
+
+def where(doc: SourceDoc, path: Path) -> Location:
+    return doc.loc(path, key=True)

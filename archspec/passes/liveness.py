@@ -1,0 +1,22 @@
+"""Which nodes run only in training: those that feed train-only outputs (auxiliary heads) and
+nothing that eval mode returns."""
+from __future__ import annotations
+
+import networkx as nx
+
+
+def eval_outputs(graph: nx.DiGraph) -> list[str]:
+    train_only = {a["node"] for a in graph.graph.get("aux_outputs", []) if a["train_only"]}
+    return [o for o in graph.graph["outputs"] if o not in train_only]
+
+
+def mark_train_only(graph: nx.DiGraph) -> nx.DiGraph:
+    """Set meta['train_only'] = True on the nodes eval mode never computes."""
+    live: set[str] = set()
+    for out in eval_outputs(graph):
+        live.add(out)
+        live |= nx.ancestors(graph, out)
+    for name in graph.nodes:
+        if name not in live:
+            graph.nodes[name]["meta"]["train_only"] = True
+    return graph
