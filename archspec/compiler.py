@@ -145,7 +145,7 @@ def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] 
         try:
             if isinstance(value, str):
                 value = resolve_expr(parse_expr(value), env.context(), int)
-        except (ExprError, ValueError) as exc:
+        except (ExprError, ValueError, TypeError) as exc:
             sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

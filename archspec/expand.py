@@ -15,7 +15,7 @@ import networkx as nx
 from pydantic import ValidationError
 
 from . import language as L
-from .errors import Diagnostic, DiagnosticSink, Path, did_you_mean, format_path
+from .errors import Diagnostic, DiagnosticSink, Path, SpecError, did_you_mean, format_path
 from .ir import add_node, new_graph
 from .blockcall import call_arguments
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, primitive_args, split_repeat
@@ -27,6 +27,8 @@ from .yamlsource import SourceDoc
 
 BUILTINS = ("in_ch", "in_h", "in_w")
 MAX_BLOCK_DEPTH = 32
+MAX_REPEAT = 10_000
+MAX_OPS = 200_000  # a bound on expansion, so that a small file can never take long to build
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,10 @@ class Expander:
             return POISON
         if name in self.graph:
             return self.error(env, path, f"the name '{name}' is used twice", "give one of the items a distinct `name:`")
+        if self.graph.number_of_nodes() >= MAX_OPS:
+            self.error(env, path, f"the network expands to more than {MAX_OPS:,} ops; refusing to build it",
+                       "check the repeat counts")
+            raise SpecError(self.sink.items)
         src = {"loc": str(env.doc.loc(path)), "path": format_path(path), "trace": list(env.trace)}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
         try:
@@ -219,7 +225,8 @@ class Expander:
         if not self.check:
             self.graph.graph["scopes"][name] = {"kind": "repeat", "key": item.key, "count": count,
                                                  "parent": env.block_use, "loc": str(env.doc.loc(item.path))}
-        for i in range(count):
+        # Checking needs only the first and last instance: the others are identical to them.
+        for i in (sorted({0, count - 1}) if self.check else range(count)):
             overrides = {}
             if i == 0 and item.first:
                 overrides.update({k: (v, item.path + ("first", k)) for k, v in item.first.items()})
@@ -238,8 +245,8 @@ class Expander:
         except ValueError as exc:
             self.error(env, item.repeat_path, str(exc))
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.error(env, item.repeat_path, f"repeat must be a whole number of at least 1, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > MAX_REPEAT:
+            self.error(env, item.repeat_path, f"repeat must be a whole number from 1 to {MAX_REPEAT}, got {value!r}")
             return None
         return value
 

@@ -110,13 +110,19 @@ def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
         except TypeError as exc:
             raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
     if isinstance(node, ast.UnaryOp):
-        return _UNARY[type(node.op)](_eval(node.operand, scope))
+        operand = _eval(node.operand, scope)
+        if not isinstance(node.op, ast.Not) and not isinstance(operand, (int, float)):
+            raise ExprError(f"'{ast.unparse(node)}' needs a number, got {operand!r}")
+        return _UNARY[type(node.op)](operand)
     if isinstance(node, ast.Compare):
         left = _eval(node.left, scope)
         for op, comparator in zip(node.ops, node.comparators):
             right = _eval(comparator, scope)
-            if not _COMPARE[type(op)](left, right):
-                return False
+            try:
+                if not _COMPARE[type(op)](left, right):
+                    return False
+            except TypeError:
+                raise ExprError(f"cannot compare {left!r} and {right!r} in '{ast.unparse(node)}'") from None
             left = right
         return True
     if isinstance(node, ast.BoolOp):

@@ -87,7 +87,11 @@ class _Converter:
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
         implicit_tag = _resolver.resolve(yaml.ScalarNode, node.value, (True, False))
         if node.tag in _SCALAR_TAGS:
-            return _constructor.construct_object(node, deep=True)
+            try:
+                return _constructor.construct_object(node, deep=True)
+            except Exception:  # e.g. `!!int abc`: PyYAML raises ValueError, KeyError, ...
+                self._error(node, path, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}")
+                return None
         if node.tag == implicit_tag:  # e.g. an unquoted date: keep it as the text it is
             return node.value
         self._error(node, path, f"YAML tag '{node.tag}' is not allowed", "specs hold plain data only")
@@ -95,13 +99,16 @@ class _Converter:
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         out: dict = {}
+        merged_keys: set = set()  # keys a `<<` merge brought in; keys written in the mapping override them
         for key_node, value_node in node.value:
             if key_node.tag == _Y + "merge":
-                merged = self.convert(value_node, path, depth + 1)
+                merged = self.convert(value_node, path + ("<<",), depth + 1)
                 for source in merged if isinstance(merged, list) else [merged]:
                     if isinstance(source, dict):
                         for k, v in source.items():
-                            out.setdefault(k, v)
+                            if k not in out:
+                                out[k] = v
+                                merged_keys.add(k)
                     else:
                         self._error(value_node, path, "'<<' merges mappings only")
                 continue
@@ -112,9 +119,10 @@ class _Converter:
                 continue
             key = str(key) if not isinstance(key, str) else key
             child = path + (key,)
-            if key in out:
+            if key in out and key not in merged_keys:
                 self._error(key_node, child, f"duplicate key '{key}'")
                 continue
+            merged_keys.discard(key)
             self.doc.key_marks[child] = self._mark(key_node)
             out[key] = self.convert(value_node, child, depth + 1)
         return out
