@@ -36,7 +36,13 @@ class Spec:
     doc: L.SpecDoc
     params: dict[str, Any]
     blocks: dict[str, BlockRef] = field(default_factory=dict)
-    defaults: dict[str, tuple[dict, SourceDoc, tuple]] = field(default_factory=dict)
+    defaults: dict[str, tuple[dict, tuple]] = field(default_factory=dict)
+    lets: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """What the network's expressions see: parameters, then `let` values."""
+        return {**self.params, **self.lets}
 
     @property
     def name(self) -> str:
@@ -70,10 +76,30 @@ def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = No
     _collect_blocks(doc.blocks, source, defaults, blocks, sink)
     params = resolve_spec_params(doc.params, dict(overrides or {}), source.loc, sink, set(blocks))
     sink.raise_if_any()
-    spec = Spec(source, doc, params, blocks, defaults)
+    lets = _evaluate_lets(doc, source, params, sink)
+    sink.raise_if_any()
+    spec = Spec(source, doc, params, blocks, defaults, lets)
     check(spec, sink)
     sink.raise_if_any()
     return spec
+
+
+def _evaluate_lets(doc: L.SpecDoc, source: SourceDoc, params: dict, sink: DiagnosticSink) -> dict:
+    from .expr import ExprError, parse_expr
+
+    scope, lets = dict(params), {}
+    for name, raw in doc.let.items():
+        path = ("let", name)
+        if not NAME_RE.match(name) or name in params or name in BUILTINS:
+            sink.add(Diagnostic(f"'{name}' is not a free name for a let value", source.loc(path, key=True), path))
+            continue
+        try:
+            value = parse_expr(raw).evaluate(scope) if isinstance(raw, str) else raw
+        except ExprError as exc:
+            sink.add(Diagnostic(str(exc), source.loc(path), path))
+            continue
+        scope[name] = lets[name] = value
+    return lets
 
 
 def _collect_blocks(definitions: dict[str, L.BlockDef], source: SourceDoc, defaults: dict,
@@ -113,8 +139,9 @@ def _collect_defaults(declared: dict[str, dict], source: SourceDoc, sink: Diagno
 def check(spec: Spec, sink: DiagnosticSink) -> None:
     """Vet every item of the network, the head and each block body, without building anything."""
     ex = Expander(spec.blocks, sink, check=True)
-    top = Env(spec.source, None, frozenset(spec.params) | frozenset(BUILTINS), spec.defaults,
+    top = Env(spec.source, None, frozenset(spec.scope) | frozenset(BUILTINS), spec.defaults,
               _block_params(spec.doc.params))
+    ex.run_checks(spec.doc.checks, (), top)
     _input_shape(spec, top, sink)
     ex.seq(spec.doc.network, ("network",), "", top, POISON)
     if spec.doc.head:
@@ -122,7 +149,13 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
     for block in spec.blocks.values():
         names = frozenset(block.definition.params) | frozenset(BUILTINS)
         env = Env(block.doc, None, names, block.defaults, block.block_params, blocks_in_use=(block.name,))
+        ex.run_checks(block.definition.checks, block.path, env)
         ex.seq(block.definition.body, block.path + ("body",), block.name, env, POISON)
+
+
+def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameter values as JSON-able data (a block reference becomes its text, e.g. 'B(3, 3)')."""
+    return {k: v if isinstance(v, (int, float, bool, str, list, type(None))) else str(v) for k, v in values.items()}
 
 
 def _block_params(decls: dict[str, L.ParamDecl]) -> frozenset[str]:
@@ -160,7 +193,9 @@ def lower(spec: Spec) -> nx.DiGraph:
     """Expand a validated spec into the IR graph with every shape inferred and every node counted."""
     sink = DiagnosticSink()
     ex = Expander(spec.blocks, sink, check=False, graph_name=spec.name)
-    env = Env(spec.source, dict(spec.params), frozenset(spec.params), spec.defaults, _block_params(spec.doc.params))
+    env = Env(spec.source, spec.scope, frozenset(spec.scope), spec.defaults, _block_params(spec.doc.params))
+    ex.run_checks(spec.doc.checks, (), env)
+    sink.raise_if_any()
     shape = _input_shape(spec, env, sink)
     sink.raise_if_any()
     x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
@@ -172,7 +207,7 @@ def lower(spec: Spec) -> nx.DiGraph:
     graph = ex.graph
     aux = graph.graph["aux_outputs"]
     graph.graph.update(input="input", outputs=[x.node] + [a["node"] for a in aux], file=spec.file,
-                       params_values=dict(spec.params))
+                       params_values=plain_values(spec.params))
     return count(mark_train_only(graph))
 
 

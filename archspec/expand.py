@@ -8,6 +8,7 @@ one mistake produces one message.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -79,6 +80,16 @@ class BlockRef:
     @property
     def block_params(self) -> frozenset[str]:
         return frozenset(n for n, d in self.definition.params.items() if d.type == "block")
+
+
+_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+
+
+def interpolate(message: str, env: Env, evaluate) -> str:
+    """Replace each ${expr} in message by its value (in check mode, leave it as written)."""
+    if env.scope is None:
+        return message
+    return _INTERPOLATION.sub(lambda m: str(evaluate("${" + m.group(1) + "}")), message)
 
 
 class Expander:
@@ -214,9 +225,26 @@ class Expander:
         repeat = mods.get("repeat", times)
         return Item(key, args, args_path, path, name, repeat,
                     path + ("repeat",) if "repeat" in mods else args_path, mods.get("first"), mods.get("last"),
-                    default_name)
+                    default_name, mods.get("when"))
+
+    def evaluate(self, raw: Any, kind: type, path: Path, env: Env) -> Any:
+        """A literal or expression argument outside an argument model (repeat, when, for's list)."""
+        from .values import _expression
+
+        class _Info:  # the part of pydantic's ValidationInfo that _expression reads
+            context = env.context()
+        try:
+            return _expression(raw, _Info, kind)
+        except ValueError as exc:
+            self.error(env, path, str(exc))
+            return None
 
     def item(self, item: Item, name: str, env: Env, x: Value) -> Value:
+        if item.when is not None:
+            holds = self.evaluate(item.when if isinstance(item.when, (bool, str)) else repr(item.when), bool,
+                                  item.path + ("when",), env)
+            if holds is None or (not self.check and not holds):
+                return x
         if item.repeat is None:
             return self.one(item, name, env, x, {})
         count = self.repeat_count(item, env)
@@ -236,14 +264,8 @@ class Expander:
         return x
 
     def repeat_count(self, item: Item, env: Env) -> int | None:
-        from .values import _expression
-
-        class _Info:  # the minimal ValidationInfo that _expression reads
-            context = env.context()
-        try:
-            value = _expression(item.repeat, _Info, int)
-        except ValueError as exc:
-            self.error(env, item.repeat_path, str(exc))
+        value = self.evaluate(item.repeat, int, item.repeat_path, env)
+        if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > MAX_REPEAT:
             self.error(env, item.repeat_path, f"repeat must be a whole number from 1 to {MAX_REPEAT}, got {value!r}")
@@ -267,7 +289,31 @@ class Expander:
             return expand_residual(self, item, name, env, x)
         if item.key == "aux":
             return self.aux(item, name, env, x)
+        if item.key == "for":
+            return self.loop(item, name, env, x)
         return self.merge(item, name, env, x)
+
+    def loop(self, item: Item, name: str, env: Env, x: Value) -> Value:
+        """`for: {each: k, in: kernels, do: [...]}`: the items once per element, named name.0, name.1, ..."""
+        if not isinstance(item.args, dict):
+            return self.error(env, item.args_path, "'for' takes a mapping with each, in and do")
+        args = self.validate(L.ForArgs, item.args, {}, item.args_path, env)
+        if args is None:
+            return POISON
+        do_path = item.args_path + ("do",)
+        if self.check:
+            self.evaluate(args.in_, object, item.args_path + ("in",), env) if isinstance(args.in_, str) else None
+            inner = replace(env, names=env.names | {args.each, args.index})
+            return self.seq(args.do, do_path, f"{name}.0", inner, x)
+        values = self.evaluate(args.in_, object, item.args_path + ("in",), env) \
+            if isinstance(args.in_, str) else args.in_
+        if not isinstance(values, (list, tuple)) or not values:
+            return self.error(env, item.args_path + ("in",), f"'in' must give a non-empty list, got {values!r}")
+        for i, value in enumerate(values):
+            inner = replace(env, scope={**env.scope, args.each: value, args.index: i},
+                            names=env.names | {args.each, args.index})
+            x = self.seq(args.do, do_path, f"{name}.{i}", inner, x)
+        return x
 
     def aux(self, item: Item, name: str, env: Env, x: Value) -> Value:
         """A side branch whose result is an extra network output; the main flow goes on from x."""
@@ -358,6 +404,20 @@ class Expander:
         return y
 
     # ------------------------------------------------------------------ blocks
+    def run_checks(self, checks: list, owner: Path, env: Env) -> bool:
+        """Evaluate `checks:` rules; report each that fails (or, in check mode, each badly written)."""
+        ok = True
+        for j, rule in enumerate(checks):
+            path = owner + ("checks", j, "that")
+            holds = self.evaluate(rule.that, bool, path, env)
+            if holds is None:
+                ok = False
+            elif not self.check and not holds:
+                self.error(env, path, interpolate(rule.message, env, lambda text: self.evaluate(
+                    text, object, owner + ("checks", j, "message"), env)))
+                ok = False
+        return ok
+
     def block_use(self, item: Item, name: str, env: Env, x: Value, overrides: dict) -> Value:
         if item.key.startswith("$"):  # check mode: which block it will be is known only when built
             return POISON
@@ -371,6 +431,8 @@ class Expander:
         where = f"in block '{item.key}' used at {env.doc.loc(item.path)} ({format_path(item.path)})"
         inner = Env(block.doc, dict(values), frozenset(values), block.defaults, block.block_params,
                     env.trace + (where,), env.blocks_in_use + (item.key,), name).with_input(x)
+        if not self.run_checks(block.definition.checks, block.path, inner):
+            return POISON
         # setdefault: when a block's body is a single block use it is inlined, and the outer block names the scope
         self.graph.graph["scopes"].setdefault(name, {"kind": "block", "key": item.key, "parent": env.block_use,
                                                      "loc": str(env.doc.loc(item.path))})

@@ -1,8 +1,8 @@
 """Safe arithmetic expressions over spec parameters (`16*k`, `(depth-4)//6`).
 
 Expressions are parsed with Python's `ast` module (parsing never runs code) and evaluated by a small
-tree walker that accepts numbers, parameter names, arithmetic, comparisons, `a if c else b` and a
-closed list of functions. Nothing else is reachable: no attributes, no subscripts, no calls by name.
+tree walker that accepts numbers, quoted strings (for comparisons), parameter names, arithmetic on
+numbers, comparisons, `a if c else b` and a closed list of functions. Nothing else is reachable: no attributes, no subscripts, no calls by name.
 """
 from __future__ import annotations
 
@@ -25,9 +25,19 @@ _COMPARE = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
+def _len(value: Any) -> int:
+    """Length of a list, or the number of positional arguments of a block reference (B(3,1,3) -> 3)."""
+    positional = getattr(value, "positional", None)
+    if positional is not None:
+        return len(positional)
+    if isinstance(value, (list, tuple, str)):
+        return len(value)
+    raise TypeError(f"len() of {value!r}")
+
+
 FUNCTIONS = {
     "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
-    "ceil": math.ceil, "floor": math.floor,
+    "ceil": math.ceil, "floor": math.floor, "len": _len,
 }
 
 
@@ -74,7 +84,7 @@ def parse_expr(text: str) -> Expr:
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
                 raise ExprError(f"only these functions may be called: {', '.join(FUNCTIONS)}")
         elif isinstance(node, ast.Constant):
-            if not isinstance(node.value, (int, float, bool)):
+            if not isinstance(node.value, (int, float, bool, str)):
                 raise ExprError(f"constant {node.value!r} is not allowed")
         elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp,
                                    ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):

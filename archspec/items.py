@@ -42,8 +42,8 @@ PRIMITIVES: dict[str, Primitive] = {
     "scale": Primitive(L.ScaleArgs, "factor"),
     **{fn: Primitive(L.ActArgs, None, None, {"fn": fn}) for fn in ACTIVATIONS if fn != "identity"},
 }
-COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux")
-MODIFIERS = ("name", "repeat", "first", "last")
+COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux", "for")
+MODIFIERS = ("name", "repeat", "first", "last", "when")
 RESERVED = set(PRIMITIVES) | set(COMPOSITES) | set(MODIFIERS)
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REPEAT_SUFFIX = re.compile(r"^(\S+)\s+x\s*(\S+)$")
@@ -69,6 +69,7 @@ class Item:
     first: dict | None = None
     last: dict | None = None
     default_name: str | None = None  # for `$param` block items: the parameter's name
+    when: Any = None  # a condition: the item exists only where it holds
 
     @property
     def kind(self) -> str:

@@ -183,14 +183,26 @@ class AuxArgs(Strict):
     """Returned only in training mode, as torchvision's Inception-v3 does; eval returns the main output."""
 
 
+class ForArgs(Strict):
+    each: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    """Name of the loop variable."""
+    in_: Annotated[Any, Field(alias="in")]
+    """A list, or an expression naming a list parameter."""
+    index: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "i"
+    """Name of the 0-based loop counter."""
+    do: list[Any]
+    """Items expanded once per element."""
+
+
 # ---------------------------------------------------------------------------- the document
 
 _TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
 class ParamDecl(Strict):
-    type: Literal["int", "float", "bool", "str", "block"] | None = None
-    """`block`: the name of a block, used in the body as an item `$param` (higher-order blocks)."""
+    type: Literal["int", "float", "bool", "str", "list", "block"] | None = None
+    """`list`: a list of numbers. `block`: a block reference (`name`, `B(3, 3)`, `name(k=1)`),
+    used in a body as the item `$param` (higher-order blocks)."""
     default: Any = None
     doc: str = ""
     choices: list[Any] | None = None
@@ -204,19 +216,30 @@ def _param_decl(value: Any) -> Any:
     """`k: 192` (default), `k: int` (required, typed) or the full mapping."""
     if isinstance(value, dict):
         return value
-    if isinstance(value, str) and (value in _TYPE_NAMES or value == "block"):
+    if isinstance(value, str) and (value in _TYPE_NAMES or value in ("block", "list")):
         return {"type": value}
-    kind = next((n for n, t in _TYPE_NAMES.items() if type(value) is t), None)
+    kind = next((n for n, t in _TYPE_NAMES.items() if type(value) is t), "list" if isinstance(value, list) else None)
     return {"type": kind, "default": value}
 
 
 Param = Annotated[ParamDecl, BeforeValidator(_param_decl)]
 
 
+class CheckDecl(Strict):
+    """A rule over parameter values, reported with its message when it does not hold."""
+
+    that: str
+    """A boolean expression, e.g. `(depth - 4) % 6 == 0`."""
+    message: str
+    """What is wrong; `${expr}` parts are replaced by their values."""
+
+
 class BlockDef(Strict):
     doc: str = ""
     """One line shown by tools and diagrams."""
     params: dict[str, Param] = {}
+    checks: list[CheckDecl] = []
+    """Rules the parameters of each use must satisfy."""
     body: list[Any]
     """The block's items, in order."""
 
@@ -240,6 +263,10 @@ class SpecDoc(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
     doc: str = ""
     params: dict[str, Param] = {}
+    let: dict[str, Any] = {}
+    """Derived values, each an expression over params and earlier `let` names."""
+    checks: list[CheckDecl] = []
+    """Rules the parameter values must satisfy."""
     input: list[Any]
     """[C, H, W]; numbers or expressions over params."""
     defaults: dict[str, dict[str, Any]] = {}

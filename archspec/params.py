@@ -21,6 +21,11 @@ def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) 
             return parse_block_call(value, blocks)
         except ValueError as exc:
             raise ValueError(f"parameter '{name}': {exc}") from None
+    if decl.type == "list":
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise ValueError(f"parameter '{name}' must be a list of numbers, got {value!r}")
+        return list(value)
     kind = TYPE_OF.get(decl.type) if decl.type else None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)

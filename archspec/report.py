@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from .compiler import plain_values
+
 CONVENTION = ("MACs = multiply-accumulates of conv and linear layers at batch 1 in eval mode (macs_train adds "
               "heads that run only in training); "
               "FLOPs = 2 x MACs; batch norm, activations, pooling and additions count zero")
@@ -94,7 +96,7 @@ def stats_dict(spec, graph: nx.DiGraph) -> dict:
     return {
         "name": spec.name,
         "file": spec.file,
-        "params_values": dict(spec.params),
+        "params_values": plain_values(spec.params),
         "input": list(graph.nodes[graph.graph["input"]]["meta"]["shape"]),
         "output": list(output_shape(graph)),
         "params": params,
