@@ -149,6 +149,26 @@ def ir(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     print(dumps_json(graph) if as_json else to_text(graph), end="\n" if as_json else "")
 
 
+@app.command()
+def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own and imported blocks to list too.",
+                                                  show_default=False),
+           builtins: bool = typer.Option(True, "--builtins/--no-builtins", help="Also list built-in ops.")) -> None:
+    """List what a spec can use: built-in ops and composites, and (with SPEC) every block the spec
+    defines or imports, with its parameters and where it is defined."""
+    from . import load_spec
+    from .catalog import block_entries, builtin_entries
+
+    entries = block_entries(_run(lambda: load_spec(spec))) if spec else []
+    if builtins or not spec:
+        entries += builtin_entries()
+    table = Table(title="blocks and ops" + (f" available to {spec}" if spec else ""), title_justify="left")
+    for column in ("name", "kind", "parameters", "description", "defined at"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(entry.name, entry.kind, entry.params, entry.doc, entry.where)
+    Console(width=max(140, Console().width)).print(table)
+
+
 def _version(value: bool) -> None:
     if value:
         from . import __version__

@@ -25,22 +25,24 @@ class Primitive:
     main: str | None = None  # the field a bare scalar or a bare shorthand token fills
     defaults_key: str | None = None  # which entry of the spec's `defaults` applies
     fixed: dict = field(default_factory=dict)  # arguments implied by the key (relu -> fn=relu)
+    doc: str = ""
 
 
 PRIMITIVES: dict[str, Primitive] = {
-    "conv": Primitive(L.ConvArgs, "out", "conv"),
-    "bn": Primitive(L.BatchNormArgs, None, "bn"),
-    "act": Primitive(L.ActArgs, "fn", "act"),
-    "maxpool": Primitive(L.MaxPoolArgs, "kernel", "maxpool"),
-    "avgpool": Primitive(L.AvgPoolArgs, "kernel", "avgpool"),
-    "global_avgpool": Primitive(L.GlobalPoolArgs, None, None),
-    "global_maxpool": Primitive(L.GlobalPoolArgs, None, None),
-    "dropout": Primitive(L.DropoutArgs, "p", "dropout"),
-    "linear": Primitive(L.LinearArgs, "out", "linear"),
-    "flatten": Primitive(L.EmptyArgs),
-    "identity": Primitive(L.EmptyArgs),
-    "scale": Primitive(L.ScaleArgs, "factor"),
-    **{fn: Primitive(L.ActArgs, None, None, {"fn": fn}) for fn in ACTIVATIONS if fn != "identity"},
+    "conv": Primitive(L.ConvArgs, "out", "conv", doc="conv unit: conv -> batch norm -> activation"),
+    "bn": Primitive(L.BatchNormArgs, None, "bn", doc="batch norm"),
+    "act": Primitive(L.ActArgs, "fn", "act", doc="an activation by name"),
+    "maxpool": Primitive(L.MaxPoolArgs, "kernel", "maxpool", doc="max pooling"),
+    "avgpool": Primitive(L.AvgPoolArgs, "kernel", "avgpool", doc="average pooling"),
+    "global_avgpool": Primitive(L.GlobalPoolArgs, None, None, doc="average over H and W"),
+    "global_maxpool": Primitive(L.GlobalPoolArgs, None, None, doc="maximum over H and W"),
+    "dropout": Primitive(L.DropoutArgs, "p", "dropout", doc="dropout (training only)"),
+    "linear": Primitive(L.LinearArgs, "out", "linear", doc="fully connected layer"),
+    "flatten": Primitive(L.EmptyArgs, doc="CxHxW -> C*H*W"),
+    "identity": Primitive(L.EmptyArgs, doc="passes its input through"),
+    "scale": Primitive(L.ScaleArgs, "factor", doc="multiply by a constant"),
+    **{fn: Primitive(L.ActArgs, None, None, {"fn": fn}, f"{fn} activation")
+       for fn in ACTIVATIONS if fn != "identity"},
 }
 COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux", "for")
 MODIFIERS = ("name", "repeat", "first", "last", "when")

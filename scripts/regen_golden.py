@@ -29,6 +29,24 @@ def golden_record(spec_path: Path) -> tuple[dict, str]:
     return record, to_text(graph)
 
 
+# The WRN grid of the issue: depth x widening factor for B(3,3), and every block type of the paper.
+WRN_DEPTHS, WRN_WIDTHS = (16, 22, 28, 40), (1, 2, 4, 8, 10)
+WRN_BLOCK_TYPES = ("B(3,3)", "B(3,1,3)", "B(1,3,1)", "B(1,3)", "B(3,1)", "B(3,1,1)", "B(3)", "B(3,3,3)", "B(3,3,3,3)")
+WRN_CONVS_STUDY = ("B(3)", "B(3,3)", "B(3,3,3)", "B(3,3,3,3)")
+
+
+def wrn_grid() -> list[dict]:
+    """Counts of WRN variants, each with the overrides that produce it."""
+    cases = [{"depth": d, "k": k} for d in WRN_DEPTHS for k in WRN_WIDTHS]
+    cases += [{"depth": 40, "k": 2, "block": b} for b in WRN_BLOCK_TYPES]
+    cases += [{"depth": 40, "k": 2, "block": b, "per_block": "convs"} for b in WRN_CONVS_STUDY]
+    rows = []
+    for overrides in cases:
+        stats = archspec.stats(ROOT / "specs" / "wrn.yaml", overrides)
+        rows.append({"overrides": overrides, "params": stats["params"], "macs": stats["macs"]})
+    return rows
+
+
 def main() -> None:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     for spec_path in sorted((ROOT / "specs").glob("*.yaml")):  # specs/lib/ holds block libraries
@@ -37,6 +55,9 @@ def main() -> None:
         out.write_text(json.dumps(record, indent=1) + "\n")
         (GOLDEN / f"{spec_path.stem}.ir.txt").write_text(ir_text)
         print(f"wrote {out.relative_to(ROOT)}: {record['params']:,} params, {record['macs']:,} MACs")
+    grid = wrn_grid()
+    (GOLDEN / "wrn_grid.json").write_text(json.dumps(grid, indent=1) + "\n")
+    print(f"wrote tests/golden/wrn_grid.json: {len(grid)} WRN variants")
 
 
 if __name__ == "__main__":
