@@ -1,0 +1,4 @@
+"""python -m archspec: the command line."""
+from .cli import app
+
+app(prog_name="archspec")
