@@ -429,6 +429,9 @@ class Expander:
         if values is None or self.check or x.shape is None:
             return POISON
         where = f"in block '{item.key}' used at {env.doc.loc(item.path)} ({format_path(item.path)})"
+        if values:
+            bound = ", ".join(f"{k}={v}" for k, v in values.items())
+            where += f" with {bound if len(bound) <= 100 else bound[:97] + '...'}"
         inner = Env(block.doc, dict(values), frozenset(values), block.defaults, block.block_params,
                     env.trace + (where,), env.blocks_in_use + (item.key,), name).with_input(x)
         if not self.run_checks(block.definition.checks, block.path, inner):
