@@ -607,7 +607,7 @@ def test_error_inside_a_block_is_located_in_the_body_with_the_use_in_context(tmp
         """)
     assert where(d) == (9, 21, "blocks.stage.body[1].conv.out")
     assert "greater than 0" in d.message
-    assert d.context == (f"in block 'stage' used at {tmp_path / 'spec.yaml'}:12:5 (network[1])",)
+    assert d.context == (f"in block 'stage' used at {tmp_path / 'spec.yaml'}:12:5 (network[1]) with width=8",)
 
 
 def test_shape_error_in_a_nested_block_lists_every_use(tmp_path):
