@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 from typing import Any, Mapping
 
@@ -216,5 +216,18 @@ def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, An
     """Load (unless given a Spec) and lower: the whole front half of the pipeline."""
     spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
     if isinstance(spec_or_path, Spec) and overrides:
-        spec = spec_from_source(spec.source, {**spec.params, **overrides})
+        spec = with_overrides(spec, overrides)
     return spec, lower(spec)
+
+
+def with_overrides(spec: Spec, overrides: Mapping[str, Any]) -> Spec:
+    """The same spec with other parameter values. The structural check does not depend on values,
+    so only the parameters and `let` values are bound again: sweeping a design space over one loaded
+    spec costs one expansion per variant."""
+    sink = DiagnosticSink()
+    params = resolve_spec_params(spec.doc.params, {**spec.params, **overrides}, spec.source.loc, sink,
+                                 set(spec.blocks))
+    sink.raise_if_any()
+    lets = _evaluate_lets(spec.doc, spec.source, params, sink)
+    sink.raise_if_any()
+    return replace(spec, params=params, lets=lets)

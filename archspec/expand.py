@@ -96,6 +96,8 @@ class Expander:
     def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink, check: bool, graph_name: str = "net"):
         self.blocks, self.sink, self.check = blocks, sink, check
         self.graph: nx.DiGraph = new_graph(graph_name)
+        self._validated: dict = {}  # memo of successful argument validations, see validate()
+        self._where: dict = {}  # memo of (file:line:col, key path) text per item
 
     # ------------------------------------------------------------------ diagnostics
     def error(self, env: Env, path: Path, message: str, hint: str | None = None, *, key: bool = False,
@@ -104,8 +106,19 @@ class Expander:
         return POISON
 
     def validate(self, model, data: dict, sources: dict, base: Path, env: Env):
+        """The argument model for data, evaluated in env; None (and diagnostics) when invalid.
+
+        Repeated blocks validate the same arguments in the same scope many times, so successful
+        results are memoized on the text of the arguments and of the scope (models are frozen)."""
+        context = env.context()
+        key = (model, repr(data), repr(sorted(context.get("scope", {}).items())) if "scope" in context
+               else repr(sorted(context["names"])))
+        cached = self._validated.get(key)
+        if cached is not None:
+            return cached
         try:
-            return model.model_validate(data, context=env.context())
+            result = self._validated[key] = model.model_validate(data, context=context)
+            return result
         except ValidationError as exc:
             for diag in diagnostics_from(exc, env.doc, base, model, sources, env.trace):
                 self.sink.add(diag)
@@ -121,7 +134,10 @@ class Expander:
             self.error(env, path, f"the network expands to more than {MAX_OPS:,} ops; refusing to build it",
                        "check the repeat counts")
             raise SpecError(self.sink.items)
-        src = {"loc": str(env.doc.loc(path)), "path": format_path(path), "trace": list(env.trace)}
+        where = self._where.get((id(env.doc), path))
+        if where is None:
+            where = self._where[(id(env.doc), path)] = (str(env.doc.loc(path)), format_path(path))
+        src = {"loc": where[0], "path": where[1], "trace": list(env.trace)}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
         try:
             shape = infer_node_shape(self.graph, name)

@@ -8,6 +8,7 @@ and a mapping item may carry the modifiers name, repeat, first, last next to its
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,11 @@ def _scalar(token: str) -> Any:
 
 def parse_shorthand(op: str, text: str) -> dict:
     """'3x3 96 /2 valid' -> {'kernel': '3x3', 'out': 96, 'stride': 2, 'padding': 'valid'}."""
+    return dict(_parse_shorthand(op, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_shorthand(op: str, text: str) -> tuple:
     spec = PRIMITIVES[op]
     args: dict = {}
     for token in text.split():
@@ -119,7 +125,7 @@ def parse_shorthand(op: str, text: str) -> dict:
             raise ValueError(f"cannot read '{token}' in '{text}' (shorthand: KxK kernel, /stride, valid|same|pN,"
                              f" flags {', '.join(f for f in _FLAGS if set(_FLAGS[f]) <= set(spec.model.model_fields))},"
                              " key=value, and one bare value" + (f" for {spec.main}" if spec.main else "") + ")")
-    return args
+    return tuple(args.items())
 
 
 def primitive_args(op: str, raw: Any) -> dict:

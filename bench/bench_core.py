@@ -8,12 +8,14 @@
    already-built model (only the counting forward is timed). Targets: < 50 ms and >= 100x faster.
 2. build: `archspec.build_model` against `timm.create_model("inception_v4")`. Target: ratio <= 1.
 3. forward: eval-mode forward under torch.inference_mode() of the archspec module against timm's,
-   both holding the same weights, at batch 1 and batch 8 on the CPU, timed interleaved (the order
-   within a pair alternates). Target: time ratio archspec/timm <= 1.02.
+   both holding the same weights, at batch 1 and batch 8 on the CPU, timed interleaved in rounds
+   whose order alternates (AB, BA, AB, ...). Target: time ratio archspec/timm <= 1.02.
 
-Every time is a median over repeats taken after warm-up, measured with time.perf_counter; the thread
-count is fixed (--threads) and printed. Without timm, parts 2 and 3 print archspec's absolute times
-only, and the script still exits 0.
+Every time is a median over repeats taken after warm-up, measured with time.perf_counter, with its
+interquartile range (IQR). A ratio against timm is the median of the per-round ratios (the two
+calls of a round run back to back, so load from other processes tends to hit both); the ratio of
+the two medians is printed next to it. The thread count is fixed (--threads, default 1) and printed.
+Without timm, parts 2 and 3 print archspec's absolute times only, and the script still exits 0.
 """
 from __future__ import annotations
 
@@ -65,29 +67,32 @@ def timed(fn, repeats: int, warmup: int) -> list[float]:
     return out
 
 
-def interleaved(fn_a, fn_b, pairs: int, warmup: int, between=None) -> tuple[list[float], list[float]]:
-    """Time A and B alternately; pair i runs A first when i is even and B first when odd (ABBA...)."""
+def interleaved(fns, rounds: int, warmup: int, between=None) -> list[list[float]]:
+    """Time the functions in turn, one round at a time; the order rotates every round (for two
+    functions: AB, BA, AB, ...), so drift and any first/second position effect hit all of them alike."""
     for _ in range(warmup):
-        fn_a()
-        fn_b()
-    ta, tb = [], []
-    for i in range(pairs):
-        order = ((fn_a, ta), (fn_b, tb)) if i % 2 == 0 else ((fn_b, tb), (fn_a, ta))
-        for fn, sink in order:
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for r in range(rounds):
+        for k in range(len(fns)):
+            j = (k + r) % len(fns)
             if between is not None:
                 between()
             t0 = time.perf_counter()
-            fn()
-            sink.append(time.perf_counter() - t0)
-    return ta, tb
+            fns[j]()
+            times[j].append(time.perf_counter() - t0)
+    return times
 
 
 def ratio_block(ta: list[float], tb: list[float]) -> dict:
-    """archspec (a) against the reference (b): ratio of medians and the spread of per-pair ratios."""
+    """archspec (a) against the reference (b). The headline `ratio` is the median of the per-round
+    ratios a_i / b_i (neighbours in time, so a burst of load on a shared machine hits both sides of a
+    round); the ratio of the two medians is kept next to it."""
     a, b = summary(ta), summary(tb)
-    per_pair = [x / y for x, y in zip(ta, tb)]
-    return {"archspec_s": a, "reference_s": b, "ratio_of_medians": a["median"] / b["median"],
-            "pair_ratio": summary(per_pair)}
+    per_round = summary([x / y for x, y in zip(ta, tb)])
+    return {"archspec_s": a, "reference_s": b, "ratio": per_round["median"], "pair_ratio": per_round,
+            "ratio_of_medians": a["median"] / b["median"]}
 
 
 def ms(x: float) -> str:
@@ -134,6 +139,11 @@ def bench_compile(spec: Path, model: torch.nn.Module, args) -> dict:
     st = archspec.stats(spec)
     assert (st["params"], st["macs"]) == (EXPECTED["params"], EXPECTED["macs"]), st
     t_compile = timed(lambda: archspec.compile_spec(spec), args.compile_repeats, warmup=3)
+    # A design sweep: the spec is loaded and checked once, each variant is bound and expanded.
+    loaded = archspec.load_spec(spec)
+    variants = iter(range(10**9))
+    t_sweep = timed(lambda: archspec.compile_spec(loaded, {"classes": 1000 + next(variants) % 2}),
+                    args.compile_repeats, warmup=3)
 
     x = torch.randn(1, *model.input_shape)
     counted = {}
@@ -153,8 +163,9 @@ def bench_compile(spec: Path, model: torch.nn.Module, args) -> dict:
     t_meta = timed(lambda: count(meta_model, xm, "meta"), args.count_repeats * 2, warmup=1)
     del meta_model
 
-    c, cpu, meta = summary(t_compile), summary(t_cpu), summary(t_meta)
+    c, cpu, meta, sw = summary(t_compile), summary(t_cpu), summary(t_meta), summary(t_sweep)
     res = {"compile_s": c, "flopcounter_cpu_forward_s": cpu, "flopcounter_meta_forward_s": meta,
+           "sweep_variant_s": sw, "speedup_sweep_vs_flopcounter_cpu": cpu["median"] / sw["median"],
            "speedup_vs_flopcounter_cpu": cpu["median"] / c["median"],
            "speedup_vs_flopcounter_meta": meta["median"] / c["median"],
            "macs_archspec": st["macs"], "macs_flopcounter_cpu": counted["cpu"],
@@ -164,6 +175,8 @@ def bench_compile(spec: Path, model: torch.nn.Module, args) -> dict:
 
     print("\n[1] compile_spec (load+validate+IR+shapes+counts) vs FlopCounterMode counting forward")
     print(f"    archspec.compile_spec                   {ms(c['median'])}  IQR {ms(c['iqr'])}  n={c['n']}")
+    print(f"    one variant of a sweep (loaded spec)    {ms(sw['median'])}  IQR {ms(sw['iqr'])}  n={sw['n']}"
+          f"   ({res['speedup_sweep_vs_flopcounter_cpu']:.1f}x faster than the counting forward)")
     print(f"    FlopCounterMode, CPU forward, batch 1   {ms(cpu['median'])}  IQR {ms(cpu['iqr'])}  n={cpu['n']}"
           "   (model already built; only the counting forward is timed)")
     print(f"    FlopCounterMode, meta-device forward    {ms(meta['median'])}  IQR {ms(meta['iqr'])}  n={meta['n']}"
@@ -177,38 +190,65 @@ def bench_compile(spec: Path, model: torch.nn.Module, args) -> dict:
     return res
 
 
+def print_ratio(label: str, r: dict, target: float) -> None:
+    p = r["pair_ratio"]
+    print(f"    {label} {r['ratio']:.3f}  (per-round IQR {p['q1']:.3f}-{p['q3']:.3f}; ratio of medians "
+          f"{r['ratio_of_medians']:.3f})  target <= {target:.2f} -> {verdict(r['target_met'])}")
+
+
 def bench_build(spec: Path, timm, args) -> dict:
+    from archspec.backends.torch_backend import module_from_graph
+
+    _, graph = archspec.compile_spec(spec)
+
     def build_a():
         return archspec.build_model(spec)
+
+    def construct_a():  # informational: the module construction alone, from an already lowered graph
+        return module_from_graph(graph)
 
     def build_t():
         return timm.create_model(TIMM_NAME)
 
-    print(f"\n[2] archspec.build_model vs timm.create_model({TIMM_NAME!r})")
+    print(f"\n[2] archspec.build_model vs timm.create_model({TIMM_NAME!r})  (rounds rotate the order; "
+          "gc.collect() before each call, untimed)")
     if timm is None:
-        t = summary(timed(build_a, args.build_repeats, warmup=1))
-        print(f"    archspec.build_model  {ms(t['median'])}  IQR {ms(t['iqr'])}  n={t['n']}   (no timm: no ratio)")
-        return {"archspec_s": t}
-    ta, tb = interleaved(build_a, build_t, args.build_repeats, warmup=1, between=gc.collect)
+        ta, tc = interleaved([build_a, construct_a], args.build_repeats, warmup=1, between=gc.collect)
+        a, c = summary(ta), summary(tc)
+        print(f"    archspec.build_model            {ms(a['median'])}  IQR {ms(a['iqr'])}  n={a['n']}"
+              "   (no timm: no ratio)")
+        print(f"      of which module construction  {ms(c['median'])}  IQR {ms(c['iqr'])}  (module_from_graph, "
+              "graph already lowered)")
+        return {"archspec_s": a, "construct_only_s": c}
+    ta, tc, tb = interleaved([build_a, construct_a, build_t], args.build_repeats, warmup=1, between=gc.collect)
     r = ratio_block(ta, tb)
-    r["target_met"] = r["ratio_of_medians"] <= TARGETS["build_ratio"]
-    a, b, p = r["archspec_s"], r["reference_s"], r["pair_ratio"]
-    print(f"    archspec.build_model  {ms(a['median'])}  IQR {ms(a['iqr'])}  n={a['n']}")
-    print(f"    timm.create_model     {ms(b['median'])}  IQR {ms(b['iqr'])}  n={b['n']}")
-    print(f"    ratio archspec/timm {r['ratio_of_medians']:.3f}  (per-pair median {p['median']:.3f}, "
-          f"IQR {p['q1']:.3f}-{p['q3']:.3f})  target <= {TARGETS['build_ratio']:.2f} -> {verdict(r['target_met'])}")
+    r["target_met"] = r["ratio"] <= TARGETS["build_ratio"]
+    rc = ratio_block(tc, tb)
+    r["construct_only"] = {"archspec_s": rc["archspec_s"], "ratio": rc["ratio"], "pair_ratio": rc["pair_ratio"],
+                           "ratio_of_medians": rc["ratio_of_medians"]}
+    a, b, c = r["archspec_s"], r["reference_s"], rc["archspec_s"]
+    print(f"    archspec.build_model            {ms(a['median'])}  IQR {ms(a['iqr'])}  n={a['n']}")
+    print(f"    timm.create_model               {ms(b['median'])}  IQR {ms(b['iqr'])}  n={b['n']}")
+    print_ratio("ratio archspec/timm", r, TARGETS["build_ratio"])
+    print(f"    informational: module_from_graph on an already lowered graph {ms(c['median'])}  IQR "
+          f"{ms(c['iqr'])}; ratio to timm {rc['ratio']:.3f} (per-round IQR {rc['pair_ratio']['q1']:.3f}-"
+          f"{rc['pair_ratio']['q3']:.3f})")
     return r
 
 
 def bench_forward(model_a: torch.nn.Module, model_t, args) -> dict:
     model_a.eval()
     results = {}
-    print("\n[3] eval forward under torch.inference_mode(), archspec vs timm (same weights, interleaved)")
+    if model_t is None:
+        print("\n[3] eval forward under torch.inference_mode(), archspec only (no timm to compare with)")
+    else:
+        print("\n[3] eval forward under torch.inference_mode(), archspec vs timm (same weights, interleaved "
+              "AB/BA rounds)")
     if model_t is not None:
         model_t.eval()
         assert not model_a.training and not model_t.training
         print(f"    both in eval mode; threads {torch.get_num_threads()} (one process, one setting)")
-    for batch, pairs in ((1, args.pairs_b1), (8, args.pairs_b8)):
+    for batch, rounds in ((1, args.pairs_b1), (8, args.pairs_b8)):
         gen = torch.Generator().manual_seed(batch)
         x = torch.randn(batch, *model_a.input_shape, generator=gen)
 
@@ -223,23 +263,22 @@ def bench_forward(model_a: torch.nn.Module, model_t, args) -> dict:
         warm = 3 if batch == 1 else 2
         key = f"batch{batch}"
         if model_t is None:
-            t = summary(timed(fwd_a, pairs, warmup=warm))
+            t = summary(timed(fwd_a, rounds, warmup=warm))
             results[key] = {"archspec_s": t}
-            print(f"    batch {batch}: archspec {ms(t['median'])}  IQR {ms(t['iqr'])}  n={t['n']}   (no timm: no ratio)")
+            print(f"    batch {batch}: archspec {ms(t['median'])}  IQR {ms(t['iqr'])}  n={t['n']}"
+                  "   (no timm: no ratio)")
             continue
         with torch.inference_mode():
             diff = (model_a(x) - model_t(x)).abs().max().item()
-        ta, tb = interleaved(fwd_a, fwd_t, pairs, warmup=warm)
+        ta, tb = interleaved([fwd_a, fwd_t], rounds, warmup=warm)
         r = ratio_block(ta, tb)
         r["max_abs_output_diff"] = diff
-        r["target_met"] = r["ratio_of_medians"] <= TARGETS["forward_ratio"]
+        r["target_met"] = r["ratio"] <= TARGETS["forward_ratio"]
         results[key] = r
-        a, b, p = r["archspec_s"], r["reference_s"], r["pair_ratio"]
+        a, b = r["archspec_s"], r["reference_s"]
         print(f"    batch {batch}: archspec {ms(a['median'])}  IQR {ms(a['iqr'])} | timm {ms(b['median'])}  "
-              f"IQR {ms(b['iqr'])} | n={a['n']} pairs | max |out diff| {diff:.1e}")
-        print(f"             ratio archspec/timm {r['ratio_of_medians']:.3f}  (per-pair median {p['median']:.3f}, "
-              f"IQR {p['q1']:.3f}-{p['q3']:.3f})  target <= {TARGETS['forward_ratio']:.2f} -> "
-              f"{verdict(r['target_met'])}")
+              f"IQR {ms(b['iqr'])} | {a['n']} rounds | max |out diff| {diff:.1e}")
+        print_ratio("  ratio archspec/timm", r, TARGETS["forward_ratio"])
     return results
 
 
@@ -248,13 +287,14 @@ def bench_forward(model_a: torch.nn.Module, model_t, args) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="spec file (default: Inception-v4)")
-    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads value (default 2)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch.set_num_threads value (default 1: see docs/benchmarks.md on shared machines)")
     ap.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON to PATH")
     ap.add_argument("--compile-repeats", type=int, default=30)
     ap.add_argument("--count-repeats", type=int, default=7)
-    ap.add_argument("--build-repeats", type=int, default=9, help="interleaved pairs for the build timing")
-    ap.add_argument("--pairs-b1", type=int, default=40, help="interleaved forward pairs at batch 1")
-    ap.add_argument("--pairs-b8", type=int, default=12, help="interleaved forward pairs at batch 8")
+    ap.add_argument("--build-repeats", type=int, default=9, help="rounds of the build timing")
+    ap.add_argument("--pairs-b1", type=int, default=40, help="AB/BA forward rounds at batch 1")
+    ap.add_argument("--pairs-b8", type=int, default=12, help="AB/BA forward rounds at batch 8")
     ap.add_argument("--quick", action="store_true", help="few repeats: a smoke test, not a measurement")
     args = ap.parse_args(argv)
     if args.quick:
@@ -274,7 +314,8 @@ def main(argv=None) -> int:
     print(f"machine: {info['cpu']} | {info['logical_cpus']} logical CPUs ({info['usable_cpus']} usable) | "
           f"Python {info['python']} | torch {info['torch']} | timm {info['timm'] or 'missing'} | "
           f"torch threads {info['torch_threads']} | loadavg {info['loadavg_start']}")
-    print("times are medians after warm-up (time.perf_counter); IQR = interquartile range")
+    print("times are medians after warm-up (time.perf_counter); IQR = interquartile range; a ratio is the "
+          "median of per-round ratios")
 
     torch.manual_seed(0)
     model_a = archspec.build_model(args.spec, seed=0).eval()
