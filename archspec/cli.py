@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, List, Optional
 
@@ -24,6 +25,19 @@ SPEC_ARG = typer.Argument(..., help="Path to a spec YAML file, e.g. specs/incept
 SET_OPT = typer.Option(None, "--set", metavar="KEY=VALUE",
                        help="Override a spec parameter (repeatable), e.g. --set classes=10 --set size=224. "
                             "VALUE is read as a YAML scalar: 10, 0.5, true, text.")
+
+
+class Level(str, Enum):
+    network = "network"
+    block = "block"
+    layer = "layer"
+
+
+class Format(str, Enum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
 
 
 def _overrides(pairs: Optional[List[str]]) -> dict[str, Any]:
@@ -82,10 +96,16 @@ def _totals_line(stats: dict) -> str:
     return line
 
 
-@app.command()
+BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts.\n\n'
+              'OUT/<name>/ gets summary.json, ir.json, ir.txt, summary.txt (the layer summary), network.svg and '
+              "blocks.svg (the diagrams; DOT source instead when graphviz's `dot` is missing).")
+
+
+@app.command(help=BUILD_HELP)
 def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
           out: Path = typer.Option(Path("build"), "--out", "-o",
-                                   help="Artifacts go to OUT/<spec name>/ (summary.json, ir.json, ir.txt)."),
+                                   help="Artifacts go to OUT/<spec name>/ (summary.json, ir.json, ir.txt, "
+                                        "summary.txt, network.svg, blocks.svg)."),
           ) -> None:
     """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
     from . import compile_spec
@@ -109,8 +129,219 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     (target / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
     (target / "ir.json").write_text(dumps_json(graph) + "\n")
     (target / "ir.txt").write_text(to_text(graph))
+    (target / "summary.txt").write_text(_table_text(_layer_table(loaded.name, graph, 2)) + _summary_footer(graph)
+                                        + "\n")
+    diagrams = _write_diagrams(loaded, graph, target)
     console.print(f"compiled a PyTorch module with {built_params:,} parameters; "
-                  f"wrote {target}/summary.json, ir.json, ir.txt")
+                  f"wrote {target}/summary.json, ir.json, ir.txt, summary.txt, {', '.join(diagrams)}")
+
+
+def _write_diagrams(loaded, graph, target: Path) -> list[str]:
+    """network and block diagrams as SVG, or as DOT source (one line saying so) when `dot` is missing."""
+    import shutil
+
+    from .backends.graphviz_render import INSTALL_HINT, RenderError, render, write
+
+    diagrams = [(render(loaded, graph, level), stem) for level, stem in (("network", "network"), ("block", "blocks"))]
+    if shutil.which("dot"):
+        try:
+            return [write(diagram, target / f"{stem}.svg").name for diagram, stem in diagrams]
+        except RenderError as exc:
+            print(f"note: {exc}; writing DOT source instead", file=sys.stderr)
+    names = [write(diagram, target / f"{stem}.dot").name for diagram, stem in diagrams]
+    if not shutil.which("dot"):
+        print(f"note: graphviz's `dot` was not found, so the diagrams are DOT source ({', '.join(names)}): "
+              f"{INSTALL_HINT}", file=sys.stderr)
+    return names
+
+
+RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level.\n\n'
+               'Nodes are coloured by kind with a legend, the title carries params, MACs and FLOPs, and in SVG every '
+               'node has a tooltip with its spec location, attributes, shape, params and MACs.')
+
+
+@app.command(help=RENDER_HELP)
+def render(spec: Path = SPEC_ARG,
+           output: Path = typer.Option(..., "--out", "-o", help="The diagram file, e.g. v4.svg (the extension "
+                                       "gives the format unless --format is set).", show_default=False),
+           level: Level = typer.Option(Level.network, "--level", "-l",
+                                       help="network: one node per stage, repeats folded, edges labelled HxWxC; "
+                                            "block: the inside of each block type in the papers' notation; "
+                                            "layer: every primitive op, clustered by block use."),
+           fmt: Optional[Format] = typer.Option(None, "--format", "-f",
+                                                help="svg, png, pdf (need graphviz's `dot`) or dot (the source)."),
+           set_: Optional[List[str]] = SET_OPT) -> None:
+    """Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level."""
+    from . import compile_spec
+    from .backends.graphviz_render import FORMATS, RenderError, write
+    from .backends.graphviz_render import render as draw
+
+    chosen = fmt.value if fmt else output.suffix.lstrip(".").lower()
+    if chosen not in FORMATS:
+        raise typer.BadParameter(f"cannot tell the format from {output.name!r}: use a .svg, .png, .pdf or .dot "
+                                 "name, or --format", param_hint="--out")
+    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write(draw(loaded, graph, level.value), output, chosen)
+    except (RenderError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(1)
+    print(f"wrote {output} ({level.value} level, {chosen})")
+
+
+def _layer_table(name: str, graph, depth: int) -> Table:
+    from .summary import summary_rows, summary_totals
+
+    info = summary_totals(graph)
+    table = Table(title=f"{name}: input {_shape(info['input'])} (CxHxW) -> output {_shape(info['output'])}, "
+                        f"rows to depth {depth}", title_justify="left")
+    for column, justify in (("name", "left"), ("op / block", "left"), ("output CxHxW", "left"),
+                            ("params", "right"), ("MACs", "right"), ("% MACs", "right")):
+        table.add_column(column, justify=justify)
+    macs = info["macs"] or 1
+    for row in summary_rows(graph, depth):
+        label = "  " * (row.depth - 1) + (row.name.rsplit(".", 1)[-1] if row.depth > 1 else row.name)
+        kind = row.kind + (" (training only)" if row.train_only and row.name != "input" else "")
+        style = None if row.leaf else "bold"
+        table.add_row(label, kind, _shape(row.output), f"{row.params:,}", f"{row.macs:,}",
+                      f"{100 * row.macs / macs:.1f}", style=style)
+    table.add_section()
+    table.add_row("total", f"{info['ops']} ops", _shape(info["output"]), f"{info['params']:,}",
+                  f"{info['macs']:,}", "100.0")
+    return table
+
+
+def _summary_footer(graph) -> str:
+    from .report import CONVENTION
+    from .summary import summary_totals
+
+    info = summary_totals(graph)
+    lines = [f"params: {info['params']:,}", f"MACs: {info['macs']:,} ({info['macs'] / 1e9:.3f} G)",
+             f"FLOPs = 2 x MACs: {info['flops']:,} ({info['flops'] / 1e9:.3f} G)"]
+    if info["macs_train"] != info["macs"]:
+        lines.append(f"MACs in training (with auxiliary heads): {info['macs_train']:,}")
+    return "\n".join(lines) + f"\ncounting: {CONVENTION}"
+
+
+def _table_text(table: Table, width: int = 120) -> str:
+    import io
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False).print(table)
+    return buffer.getvalue()
+
+
+SUMMARY_HELP = ("Print a torchinfo-style table of SPEC's layers, collapsed to --depth, with totals.\n\n"
+                'Columns: name, op or block, output shape, params, MACs, share of MACs. Bold rows hold the rows below '
+                'them; totals give params, MACs and FLOPs = 2 x MACs with the counting convention.')
+
+
+@app.command(help=SUMMARY_HELP)
+def summary(spec: Path = SPEC_ARG,
+            depth: int = typer.Option(2, "--depth", "-d", min=1,
+                                      help="Rows down to this depth of the name hierarchy: 1 = the top-level "
+                                           "stages, 2 = also the block uses inside repeats, and so on."),
+            set_: Optional[List[str]] = SET_OPT) -> None:
+    """Print a torchinfo-style table of SPEC's layers, collapsed to --depth, with totals."""
+    from . import compile_spec
+
+    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    console = Console(width=max(120, Console().width))
+    console.print(_layer_table(loaded.name, graph, depth))
+    console.print(_summary_footer(graph), highlight=False)
+
+
+DIFF_HELP = ('Show what changed from spec A to spec B, with the params and MACs delta per stage and in total.\n\n'
+             'Lists parameter values that differ, blocks added, removed or changed (their definitions and how they '
+             'are used), and per stage the block, repeat count and output shape. --set applies to both specs, '
+             '--set-a and --set-b to one (and win over --set). With B left out, A is compared with itself, so '
+             '`archspec diff specs/wrn.yaml --set-b k=4` shows what widening factor 4 changes.\n\n'
+             'Example: archspec diff specs/inception_resnet_v2.yaml specs/inception_resnet_v2_5_10_5.yaml')
+
+
+@app.command(help=DIFF_HELP)
+def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_default=False),
+         spec_b: Optional[Path] = typer.Argument(None, help="The second spec (B); leave out to compare A with "
+                                                 "itself under other --set-b values.", show_default=False),
+         set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                                  help="Override a parameter in both specs (repeatable)."),
+         set_a: Optional[List[str]] = typer.Option(None, "--set-a", metavar="KEY=VALUE",
+                                                   help="Override a parameter in A only (wins over --set)."),
+         set_b: Optional[List[str]] = typer.Option(None, "--set-b", metavar="KEY=VALUE",
+                                                   help="Override a parameter in B only (wins over --set)."),
+         ) -> None:
+    """Show what changed from spec A to spec B, with the params and MACs delta per stage and in total."""
+    from . import compile_spec
+    from .diff import diff_specs
+
+    shared = _overrides(set_)
+    spec_a_loaded, graph_a = _run(lambda: compile_spec(spec_a, {**shared, **_overrides(set_a)}))
+    spec_b_loaded, graph_b = _run(lambda: compile_spec(spec_b or spec_a, {**shared, **_overrides(set_b)}))
+    result = diff_specs(spec_a_loaded, graph_a, spec_b_loaded, graph_b)
+    console = Console(width=max(150, Console().width))
+    for table in _diff_tables(result):
+        console.print(table)
+    console.print(_diff_totals(result), highlight=False)
+
+
+def _signed(n: int) -> str:
+    return f"{n:+,}" if n else "0"
+
+
+def _diff_tables(result) -> list[Table]:
+    from .diff import shape_text
+
+    tables = []
+    if result.values:
+        values = Table(title="parameter values", title_justify="left")
+        for column in ("parameter", "A", "B"):
+            values.add_column(column)
+        for key, a, b in result.values:
+            values.add_row(key, str(a), str(b))
+        tables.append(values)
+    changed = [b for b in result.blocks if b.status != "same"]
+    blocks = Table(title=f"blocks: {len(changed)} changed, {len(result.blocks) - len(changed)} unchanged",
+                   title_justify="left")
+    for column in ("block", "status", "uses A -> B", "details"):
+        blocks.add_column(column)
+    for b in changed:
+        blocks.add_row(b.name, b.status, f"{b.uses[0]} -> {b.uses[1]}", "; ".join(b.changes))
+    tables.append(blocks)
+
+    def arrow(a: str, b: str) -> str:
+        return a if a == b else f"{a or '-'} -> {b or '-'}"
+
+    def kind(stage) -> str:
+        return "" if stage is None else stage.block + (f" x{stage.count}" if stage.count > 1 else "")
+
+    stages = Table(title=f"stages: {result.a} (A) -> {result.b} (B)", title_justify="left")
+    for column, justify in (("stage", "left"), ("status", "left"), ("block (A -> B)", "left"),
+                            ("output HxWxC (A -> B)", "left"), ("params A", "right"), ("params B", "right"),
+                            ("params delta", "right"), ("MACs delta", "right")):
+        stages.add_column(column, justify=justify, no_wrap=justify == "right")
+    for s in result.stages:
+        out_a = shape_text(s.a.output) if s.a else ""
+        out_b = shape_text(s.b.output) if s.b else ""
+        status = s.status + (" (inside)" if s.changes == ["widths or layers inside changed"] else "")
+        stages.add_row(s.name, status, arrow(kind(s.a), kind(s.b)), arrow(out_a, out_b),
+                       f"{s.a.params:,}" if s.a else "", f"{s.b.params:,}" if s.b else "",
+                       _signed(s.params_delta), _signed(s.macs_delta), style=None if s.status != "same" else "dim")
+    stages.add_section()
+    (pa, pb), (ma, mb) = result.params, result.macs
+    stages.add_row("total", "", "", "", f"{pa:,}", f"{pb:,}", _signed(pb - pa), _signed(mb - ma))
+    tables.append(stages)
+    return tables
+
+
+def _diff_totals(result) -> str:
+    from .report import CONVENTION
+
+    (pa, pb), (ma, mb) = result.params, result.macs
+    pct = lambda a, b: f" ({100 * (b - a) / a:+.1f} %)" if a else ""
+    return (f"params: {pa:,} -> {pb:,}, delta {_signed(pb - pa)}{pct(pa, pb)}\n"
+            f"MACs: {ma:,} -> {mb:,}, delta {_signed(mb - ma)}{pct(ma, mb)}\n"
+            f"FLOPs = 2 x MACs: {2 * ma:,} -> {2 * mb:,}, delta {_signed(2 * (mb - ma))}\n"
+            f"counting: {CONVENTION}" + ("" if result.changed else "\nno differences"))
 
 
 @app.command()
