@@ -18,6 +18,7 @@ def test_build_prints_summary_and_writes_artifacts(tmp_path):
     assert result.exit_code == 0, result.output
     assert "42,679,816" in result.output and "12,253,974,624" in result.output
     assert "FLOPs = 2 x MACs" in result.output and "inception_b x7" in result.output
+    assert "compiled the PyTorch module (42,679,816 parameters" in result.output
     summary = json.loads((tmp_path / "inception_v4" / "summary.json").read_text())
     assert summary["params"] == 42_679_816
     ir = json.loads((tmp_path / "inception_v4" / "ir.json").read_text())

@@ -71,6 +71,7 @@ def test_torch_export(model):
     torch.testing.assert_close(exported.module()(x), model(x))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jit is deprecated, but the issue asks for it
 def test_torch_jit_trace(model):
     model.eval()
     x = torch.randn(2, 3, 24, 24)
