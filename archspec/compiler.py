@@ -25,6 +25,7 @@ from .pydantic_errors import diagnostics_from
 from .documents import load_document, load_imports
 from .yamlsource import SourceDoc
 
+MAX_INPUT_SIZE = 65_536
 DEFAULTS_KEYS = sorted({p.defaults_key for p in PRIMITIVES.values() if p.defaults_key})
 
 
@@ -38,6 +39,7 @@ class Spec:
     blocks: dict[str, BlockRef] = field(default_factory=dict)
     defaults: dict[str, tuple[dict, tuple]] = field(default_factory=dict)
     lets: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)  # as given (--set or the API)
 
     @property
     def scope(self) -> dict[str, Any]:
@@ -74,11 +76,16 @@ def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = No
         _collect_blocks(library.model.blocks, library.doc, _collect_defaults(library.model.defaults, library.doc, sink),
                         blocks, sink)
     _collect_blocks(doc.blocks, source, defaults, blocks, sink)
+    for name in doc.params:
+        if name in BUILTINS or name in FUNCTIONS or not NAME_RE.match(name):
+            sink.add(Diagnostic(f"parameter name '{name}' is reserved (in_ch, in_h, in_w, function names) or invalid",
+                                source.loc(("params", name), key=True), ("params", name)))
+    sink.raise_if_any()
     params = resolve_spec_params(doc.params, dict(overrides or {}), source.loc, sink, set(blocks))
     sink.raise_if_any()
     lets = _evaluate_lets(doc, source, params, sink)
     sink.raise_if_any()
-    spec = Spec(source, doc, params, blocks, defaults, lets)
+    spec = Spec(source, doc, params, blocks, defaults, lets, dict(overrides or {}))
     check(spec, sink)
     sink.raise_if_any()
     return spec
@@ -163,7 +170,6 @@ def _block_params(decls: dict[str, L.ParamDecl]) -> frozenset[str]:
 
 
 def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] | None:
-    from .values import IntArg  # noqa: F401  (documents the accepted type)
     from .expr import ExprError, parse_expr
     from .values import resolve_expr
 
@@ -181,8 +187,8 @@ def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] 
         except (ExprError, ValueError, TypeError) as exc:
             sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            sink.add(Diagnostic(f"input sizes must be positive whole numbers, got {value!r}",
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INPUT_SIZE:
+            sink.add(Diagnostic(f"input sizes must be whole numbers from 1 to {MAX_INPUT_SIZE}, got {value!r}",
                                 spec.source.loc(path), path))
             return None
         shape.append(value)
@@ -225,9 +231,9 @@ def with_overrides(spec: Spec, overrides: Mapping[str, Any]) -> Spec:
     so only the parameters and `let` values are bound again: sweeping a design space over one loaded
     spec costs one expansion per variant."""
     sink = DiagnosticSink()
-    params = resolve_spec_params(spec.doc.params, {**spec.params, **overrides}, spec.source.loc, sink,
-                                 set(spec.blocks))
+    merged = {**spec.overrides, **overrides}  # defaults that are expressions are evaluated again
+    params = resolve_spec_params(spec.doc.params, merged, spec.source.loc, sink, set(spec.blocks))
     sink.raise_if_any()
     lets = _evaluate_lets(spec.doc, spec.source, params, sink)
     sink.raise_if_any()
-    return replace(spec, params=params, lets=lets)
+    return replace(spec, params=params, lets=lets, overrides=merged)

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import language as L
-from .errors import Diagnostic, DiagnosticSink, Location, Path, SpecError
+from .errors import Diagnostic, DiagnosticSink, Path, SpecError
 from .pydantic_errors import diagnostics_from
 from .yamlsource import SourceDoc, load_yaml_file
 
@@ -43,23 +43,26 @@ def merge(parent: SourceDoc, child: SourceDoc) -> SourceDoc:
     value_marks = {**parent.value_marks}
     key_marks = {**parent.key_marks}
     data = _merge_values(parent.data, child.data, (), value_marks, child)
-    imports_before = len(parent.data.get("imports", []) or [])
+    parent_imports = parent.data.get("imports")
+    imports_before = len(parent_imports) if isinstance(parent_imports, list) else 0
     child_marks = _shift(child.value_marks, ("imports",), imports_before)
     child_keys = _shift(child.key_marks, ("imports",), imports_before)
     for p, loc in child_marks.items():
         if p != ("imports",):
             value_marks[p] = loc
     key_marks.update(child_keys)
-    for name, decl in (child.data.get("params") or {}).items():  # a plain value replaces the default
-        if not isinstance(decl, dict) and name in (parent.data.get("params") or {}):
+    child_params, parent_params = child.data.get("params"), parent.data.get("params")
+    for name, decl in (child_params.items() if isinstance(child_params, dict) else ()):
+        # a plain value replaces the default
+        if not isinstance(decl, dict) and isinstance(parent_params, dict) and name in parent_params:
             value_marks[("params", name, "default")] = child.loc(("params", name))
     data.pop("extends", None)
     return SourceDoc(child.file, data, value_marks, key_marks)
 
 
 def _merge_values(parent: Any, child: Any, path: Path, marks: dict, child_doc: SourceDoc) -> Any:
-    if path == ("imports",):
-        return list(parent or []) + list(child or [])
+    if path == ("imports",) and isinstance(parent, list) and isinstance(child, list):
+        return parent + child
     if path[:1] == ("params",) and len(path) == 2 and isinstance(parent, dict) and not isinstance(child, dict):
         return {**parent, "default": child}
     if isinstance(parent, dict) and isinstance(child, dict):
@@ -80,8 +83,8 @@ def load_document(path: FsPath, chain: tuple[str, ...] = ()) -> SourceDoc:
     if not isinstance(target, str):
         raise SpecError([Diagnostic("extends takes the path of one spec file", where, ("extends",))])
     parent_path = _relative(doc, ("extends",), target)
-    if str(parent_path) in chain or len(chain) > MAX_CHAIN:
-        raise SpecError([Diagnostic(f"'{target}' extends itself through " + " -> ".join(chain), where, ("extends",))])
+    if str(parent_path.resolve()) in chain + (str(FsPath(path).resolve()),) or len(chain) > MAX_CHAIN:
+        raise SpecError([Diagnostic(f"'{target}' extends itself", where, ("extends",))])
     if not parent_path.is_file():
         raise SpecError([Diagnostic(f"cannot find '{target}' (looked at {parent_path})", where, ("extends",))])
     parent = load_document(parent_path, chain + (str(FsPath(path).resolve()),))
@@ -112,8 +115,7 @@ def load_imports(owner: SourceDoc, imports: list, sink: DiagnosticSink, seen: di
         if key in chain:
             sink.add(Diagnostic(f"'{target}' imports itself", owner.loc(path), path))
             continue
-        if key in seen:
-            out.append(seen[key])
+        if key in seen:  # imported already (a diamond, or twice): its blocks are there once
             continue
         if not resolved.is_file():
             sink.add(Diagnostic(f"cannot find '{target}' (looked at {resolved})", owner.loc(path), path))
@@ -135,6 +137,3 @@ def load_imports(owner: SourceDoc, imports: list, sink: DiagnosticSink, seen: di
         out.append(library)
     return out
 
-
-def where(doc: SourceDoc, path: Path) -> Location:
-    return doc.loc(path, key=True)

@@ -176,6 +176,9 @@ class Expander:
                 label = item.default_name or item.key
                 uses[label] = uses.get(label, 0) + 1
                 base = label if uses[label] == 1 else f"{label}_{uses[label]}"
+                while base in taken:  # an explicit name took it already
+                    uses[label] += 1
+                    base = f"{label}_{uses[label]}"
             else:
                 base = str(i)
             taken.add(base)
@@ -256,6 +259,9 @@ class Expander:
             return None
 
     def item(self, item: Item, name: str, env: Env, x: Value) -> Value:
+        if item.repeat is None and (item.first or item.last):
+            return self.error(env, item.path + ("first" if item.first else "last",),
+                              "first/last apply to repeated items only", "add repeat: N or an xN suffix")
         if item.when is not None:
             holds = self.evaluate(item.when if isinstance(item.when, (bool, str)) else repr(item.when), bool,
                                   item.path + ("when",), env)
@@ -338,7 +344,7 @@ class Expander:
         if args is None or (not args.enabled and not self.check):
             return x
         y = self.seq(args.body, item.args_path + ("body",), name, env, x)
-        if y.node is not None:
+        if y.node is not None and y.node != x.node:  # a body that computed nothing is no output
             self.graph.graph["aux_outputs"].append({"node": y.node, "train_only": args.train_only})
         return x
 
@@ -358,7 +364,13 @@ class Expander:
             if isinstance(raw, dict) and "name" in raw:
                 raw = {k: v for k, v in raw.items() if k != "name"}
             parsed = self.parse(raw, path, env)
+            if parsed is not None and parsed.when is not None and not self.check \
+                    and not self.evaluate(parsed.when, bool, path + ("when",), env):
+                continue  # a branch that does not exist here
             outs.append(self.item(parsed, f"{name}.{label}", env, x) if parsed else POISON)
+        if not self.check and len(outs) < 2:
+            return self.error(env, item.args_path, f"'{item.key}' needs at least two branches, "
+                                                   f"{len(outs)} remain where their `when:` conditions hold")
         return self.emit(f"{name}.{item.key}", item.key, {}, outs, env, item.args_path)
 
     # ------------------------------------------------------------------ primitives

@@ -95,14 +95,15 @@ def parse_expr(text: str) -> Expr:
 
 
 def _check(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_ABS:
-        raise ExprError(f"value {value:.3g} is out of range")
+    """Numbers beyond MAX_ABS (and NaN) are refused: no spec needs them, and they make torch fail later."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_ABS:
+        raise ExprError(f"value {value:.3g} is out of range (at most {MAX_ABS:.0e})")
     return value
 
 
 def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
-        return node.value
+        return _check(node.value)
     if isinstance(node, ast.Name):
         if node.id not in scope:
             raise ExprError(f"unknown name '{node.id}'")
@@ -117,6 +118,8 @@ def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
             return _check(_BINARY[type(node.op)](left, right))
         except ZeroDivisionError:
             raise ExprError(f"division by zero in '{ast.unparse(node)}'") from None
+        except OverflowError:
+            raise ExprError(f"'{ast.unparse(node)}' is out of range") from None
         except TypeError as exc:
             raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
     if isinstance(node, ast.UnaryOp):

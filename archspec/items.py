@@ -135,8 +135,10 @@ def primitive_args(op: str, raw: Any) -> dict:
         return {}
     if isinstance(raw, dict):
         return dict(raw)
-    if isinstance(raw, str) and (op in ("conv", "maxpool", "avgpool") or " " in raw or "=" in raw
-                                 or spec.main is None):
+    shorthand_ops = ("conv", "maxpool", "avgpool")
+    if isinstance(raw, str) and spec.main is not None and op not in shorthand_ops and "=" not in raw:
+        return {spec.main: raw}  # `linear: classes + 1`: the whole text is the main argument
+    if isinstance(raw, str):
         return parse_shorthand(op, raw)
     if spec.main is None:
         raise ValueError(f"'{op}' takes a mapping of arguments, got {raw!r}")

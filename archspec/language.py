@@ -81,6 +81,13 @@ class BatchNormArgs(Strict):
     """Learnable scale and shift (gamma, beta)."""
 
 
+def _same_needs_odd_kernel(padding: Any, info: ValidationInfo) -> Any:
+    kernel = info.data.get("kernel")
+    if padding == "same" and kernel and any(k % 2 == 0 for k in kernel):
+        raise ValueError(f"'same' padding needs odd kernel sizes, got {kernel[0]}x{kernel[1]}")
+    return padding
+
+
 def _bn_flag(value: Any) -> Any:
     if value is True:
         return {}
@@ -107,10 +114,7 @@ class ConvArgs(Strict):
     @field_validator("padding")
     @classmethod
     def _same_needs_odd(cls, value, info: ValidationInfo):
-        kernel = info.data.get("kernel")
-        if value == "same" and kernel and any(k % 2 == 0 for k in kernel):
-            raise ValueError(f"'same' padding needs odd kernel sizes, got {kernel[0]}x{kernel[1]}")
-        return value
+        return _same_needs_odd_kernel(value, info)
 
 
 class PoolArgs(Strict):
@@ -119,6 +123,11 @@ class PoolArgs(Strict):
     """Defaults to the kernel size (PyTorch's rule)."""
     padding: Padding = "valid"
     ceil_mode: BoolArg = False
+
+    @field_validator("padding")
+    @classmethod
+    def _same_needs_odd(cls, value, info: ValidationInfo):
+        return _same_needs_odd_kernel(value, info)
 
 
 class MaxPoolArgs(PoolArgs):

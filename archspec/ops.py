@@ -257,9 +257,13 @@ class Concat(Op):
 
 
 def _broadcast(inputs: list[Shape], op: str) -> Shape:
-    rank = max(len(s) for s in inputs)
+    """Equal ranks (the batch dimension is implicit, so ranks may not differ); sizes equal or 1."""
+    rank = len(inputs[0])
+    if any(len(s) != rank for s in inputs):
+        raise ShapeError(f"{op} needs inputs of the same rank, got " + ", ".join(_fmt(s) for s in inputs)
+                         + " (use global_avgpool: keepdim for a Cx1x1 gate)")
     out = []
-    for dims in zip(*[(1,) * (rank - len(s)) + tuple(s) for s in inputs]):
+    for dims in zip(*inputs):
         sizes = {d for d in dims if d != 1}
         if len(sizes) > 1:
             raise ShapeError(f"{op} needs matching shapes, got " + ", ".join(_fmt(s) for s in inputs))

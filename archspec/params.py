@@ -57,7 +57,8 @@ def evaluate(decl: ParamDecl, raw: Any, context: dict) -> Any:
 
 
 def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], context: dict,
-         report, missing_at: Path, owner: str, blocks: Container[str] = ()) -> dict | None:
+         report, missing_at: Path, owner: str, blocks: Container[str] = (),
+         declared_at: Path | None = None) -> dict | None:
     """Values of every declared parameter. `given` maps name -> (raw value, path it was written at);
     defaults may be expressions over the parameters declared before them."""
     ok = True
@@ -73,7 +74,8 @@ def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], contex
             raw, path = given[name]
             inner = context
         elif decl.default is not None:
-            raw, path = decl.default, missing_at
+            raw = decl.default
+            path = declared_at + (name, "default") if declared_at is not None else missing_at
             inner = {**context, "scope": {**(context.get("scope") or {}), **values}} \
                 if context.get("scope") is not None else {"names": set(context.get("names", ())) | set(values)}
         else:
@@ -127,5 +129,5 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
             continue
         given[name] = (value, ("<override>", name))
 
-    values = bind(decls, given, {"scope": {}}, report, ("params",), "this spec", blocks)
+    values = bind(decls, given, {"scope": {}}, report, ("params",), "this spec", blocks, declared_at=("params",))
     return values or {}

@@ -1,8 +1,6 @@
 """Turn pydantic ValidationErrors into located diagnostics."""
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ValidationError
 
 from .errors import Diagnostic, Path, did_you_mean
@@ -58,6 +56,3 @@ def diagnostics_from(exc: ValidationError, doc: SourceDoc, base: Path, model: ty
         out.append(Diagnostic(message, location, path, hint, context))
     return out
 
-
-def first_key(value: Any) -> Any:
-    return next(iter(value)) if isinstance(value, dict) and value else None

@@ -23,7 +23,7 @@ def projection_stride(size_in: tuple[int, int], size_out: tuple[int, int]) -> tu
 
 
 def expand_residual(ex: "Expander", item: "Item", name: str, env: "Env", x: "Value") -> "Value":
-    from .expand import POISON, Value
+    from .expand import POISON
 
     raw = item.args if isinstance(item.args, dict) else None
     if raw is None:
@@ -51,7 +51,7 @@ def expand_residual(ex: "Expander", item: "Item", name: str, env: "Env", x: "Val
     y = ex.emit(f"{name}.add", "add", {}, [out, skip], env, base)
     if args.act != "none":
         y = ex.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, base + ("act",))
-    return y if isinstance(y, Value) else POISON
+    return y
 
 
 def _auto_shortcut(ex: "Expander", args: L.ResidualArgs, base: tuple, name: str, env: "Env", x: "Value",

@@ -13,15 +13,21 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ValidationInfo
 
 from .errors import did_you_mean
-from .expr import Expr, ExprError, parse_expr
+from .expr import Expr, ExprError, _check, parse_expr
 
 _PLACEHOLDERS = {int: 1, float: 0.5, bool: False}
 
 
 def _expression(value: Any, info: ValidationInfo, kind: type) -> Any:
-    """Evaluate (or, in check mode, vet) an expression; leave literals alone."""
+    """Evaluate (or, in check mode, vet) an expression; literals are bounded and, for numbers, must
+    not be booleans (YAML's `true` is no channel count)."""
     if not isinstance(value, str):
-        return value
+        if kind in (int, float) and isinstance(value, bool):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        try:
+            return _check(value)
+        except ExprError as exc:
+            raise ValueError(str(exc)) from None
     if kind is str and not value.startswith("$"):
         return value
     try:
@@ -44,6 +50,8 @@ def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
         result = expr.evaluate(scope)
     except ExprError as exc:
         raise ValueError(str(exc)) from None
+    if kind in (int, float) and isinstance(result, bool):
+        raise ValueError(f"expected a number, '{expr.text}' gives {str(result).lower()}")
     if kind is int and isinstance(result, float) and result.is_integer():
         result = int(result)
     return result
