@@ -306,72 +306,8 @@ class Expander:
             return self.error(env, item.path, f"first/last overrides do not apply to '{item.key}'")
         if item.key == "seq":
             return self.seq(item.args, item.args_path, name, env, x)
-        if item.key == "residual":
-            from .residual import expand_residual
-            return expand_residual(self, item, name, env, x)
-        if item.key == "aux":
-            return self.aux(item, name, env, x)
-        if item.key == "for":
-            return self.loop(item, name, env, x)
-        return self.merge(item, name, env, x)
-
-    def loop(self, item: Item, name: str, env: Env, x: Value) -> Value:
-        """`for: {each: k, in: kernels, do: [...]}`: the items once per element, named name.0, name.1, ..."""
-        if not isinstance(item.args, dict):
-            return self.error(env, item.args_path, "'for' takes a mapping with each, in and do")
-        args = self.validate(L.ForArgs, item.args, {}, item.args_path, env)
-        if args is None:
-            return POISON
-        do_path = item.args_path + ("do",)
-        if self.check:
-            self.evaluate(args.in_, object, item.args_path + ("in",), env) if isinstance(args.in_, str) else None
-            inner = replace(env, names=env.names | {args.each, args.index})
-            return self.seq(args.do, do_path, f"{name}.0", inner, x)
-        values = self.evaluate(args.in_, object, item.args_path + ("in",), env) \
-            if isinstance(args.in_, str) else args.in_
-        if not isinstance(values, (list, tuple)) or not values:
-            return self.error(env, item.args_path + ("in",), f"'in' must give a non-empty list, got {values!r}")
-        for i, value in enumerate(values):
-            inner = replace(env, scope={**env.scope, args.each: value, args.index: i},
-                            names=env.names | {args.each, args.index})
-            x = self.seq(args.do, do_path, f"{name}.{i}", inner, x)
-        return x
-
-    def aux(self, item: Item, name: str, env: Env, x: Value) -> Value:
-        """A side branch whose result is an extra network output; the main flow goes on from x."""
-        args = self.validate(L.AuxArgs, item.args if isinstance(item.args, dict) else {"body": item.args},
-                             {}, item.args_path, env)
-        if args is None or (not args.enabled and not self.check):
-            return x
-        y = self.seq(args.body, item.args_path + ("body",), name, env, x)
-        if y.node is not None and y.node != x.node:  # a body that computed nothing is no output
-            self.graph.graph["aux_outputs"].append({"node": y.node, "train_only": args.train_only})
-        return x
-
-    # ------------------------------------------------------------------ composites
-    def merge(self, item: Item, name: str, env: Env, x: Value) -> Value:
-        """concat / add / mul of parallel branches, each reading x."""
-        branches = item.args
-        if not isinstance(branches, list) or len(branches) < 2:
-            return self.error(env, item.args_path, f"'{item.key}' needs a list of at least two branches")
-        outs, used = [], set()
-        for i, raw in enumerate(branches):
-            path = item.args_path + (i,)
-            label = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else f"branch{i}"
-            if label in used:
-                self.error(env, path + ("name",), f"the branch name '{label}' is used twice")
-            used.add(label)
-            if isinstance(raw, dict) and "name" in raw:
-                raw = {k: v for k, v in raw.items() if k != "name"}
-            parsed = self.parse(raw, path, env)
-            if parsed is not None and parsed.when is not None and not self.check \
-                    and not self.evaluate(parsed.when, bool, path + ("when",), env):
-                continue  # a branch that does not exist here
-            outs.append(self.item(parsed, f"{name}.{label}", env, x) if parsed else POISON)
-        if not self.check and len(outs) < 2:
-            return self.error(env, item.args_path, f"'{item.key}' needs at least two branches, "
-                                                   f"{len(outs)} remain where their `when:` conditions hold")
-        return self.emit(f"{name}.{item.key}", item.key, {}, outs, env, item.args_path)
+        from .composites import EXPANDERS
+        return EXPANDERS[item.key](self, item, name, env, x)
 
     # ------------------------------------------------------------------ primitives
     def merged_args(self, item: Item, env: Env, overrides: dict, defaults_key: str | None = None):
