@@ -56,8 +56,10 @@ def parse_block_call(value: Any, blocks) -> BlockCall:
         if isinstance(tree, ast.Name):
             call = BlockCall(tree.id)
         elif isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
+            if any(k.arg is None for k in tree.keywords) or any(isinstance(a, ast.Starred) for a in tree.args):
+                raise ValueError(f"'{text}': write arguments out (no * or **)")
             call = BlockCall(tree.func.id, tuple(_literal(a) for a in tree.args),
-                             tuple((k.arg, _literal(k.value)) for k in tree.keywords if k.arg))
+                             tuple((k.arg, _literal(k.value)) for k in tree.keywords))
         else:
             raise ValueError(f"cannot read block reference '{text}' (write name or name(arg, key=value))")
     else:

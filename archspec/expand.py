@@ -376,6 +376,9 @@ class Expander:
             holds = self.evaluate(rule.that, bool, path, env)
             if holds is None:
                 ok = False
+            elif not self.check and not isinstance(holds, bool):
+                self.error(env, path, f"a check must be a condition (true or false), '{rule.that}' gives {holds!r}")
+                ok = False
             elif not self.check and not holds:
                 self.error(env, path, interpolate(rule.message, env, lambda text: self.evaluate(
                     text, object, owner + ("checks", j, "message"), env)))

@@ -150,3 +150,27 @@ def test_same_padding_on_an_even_pool_kernel_is_refused(tmp_path):
     spec = write(tmp_path, "x.yaml", "name: t\ninput: [3, 8, 8]\nnetwork: [maxpool: 4x4 /1 same]\n")
     (d,) = messages(lambda: load_spec(spec))
     assert "odd kernel" in d.message
+
+
+def test_block_references_spell_their_arguments_out(tmp_path):
+    spec = write(tmp_path, "x.yaml", """\
+        name: t
+        params: {b: {type: block, default: "blk(**x)"}}
+        input: [3, 8, 8]
+        blocks: {blk: {params: {k: 1}, body: [relu]}}
+        network: [$b]
+        """)
+    (d,) = messages(lambda: load_spec(spec))
+    assert "no * or **" in d.message
+
+
+def test_a_check_must_be_a_condition(tmp_path):
+    spec = write(tmp_path, "x.yaml", """\
+        name: t
+        params: {k: 3}
+        checks: [{that: k + 1, message: never shown}]
+        input: [3, 8, 8]
+        network: [relu]
+        """)
+    (d,) = messages(lambda: archspec.stats(spec))
+    assert "must be a condition" in d.message and d.location.line == 3
