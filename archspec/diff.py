@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .report import totals
+from .report import top_level_groups, totals
 from .structure import outermost_block_uses, signature
 
 
@@ -72,10 +72,7 @@ def shape_text(shape) -> str:
 def stages(graph: nx.DiGraph) -> list[Stage]:
     """Nodes grouped by the first segment of their name, in network order (the input left out)."""
     scopes = graph.graph["scopes"]
-    groups: dict[str, list[str]] = {}
-    for name in graph.nodes:
-        if name != graph.graph["input"]:
-            groups.setdefault(name.split(".")[0], []).append(name)
+    groups = top_level_groups(graph)
     out = []
     for top, names in groups.items():
         scope = scopes.get(top)

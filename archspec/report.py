@@ -37,12 +37,18 @@ def output_shape(graph: nx.DiGraph) -> tuple[int, ...]:
     return tuple(graph.nodes[graph.graph["outputs"][0]]["meta"]["shape"])
 
 
-def stage_rows(graph: nx.DiGraph) -> list[StageRow]:
-    """Nodes grouped by the first segment of their name, in network order."""
-    groups: dict[str, list[str]] = defaultdict(list)
+def top_level_groups(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """Node names grouped by the first segment of their name, in network order (the input left out)."""
+    groups: dict[str, list[str]] = {}
     for name in graph.nodes:
         if name != graph.graph["input"]:
-            groups[name.split(".")[0]].append(name)
+            groups.setdefault(name.split(".")[0], []).append(name)
+    return groups
+
+
+def stage_rows(graph: nx.DiGraph) -> list[StageRow]:
+    """Nodes grouped by the first segment of their name, in network order."""
+    groups = top_level_groups(graph)
     scopes = graph.graph["scopes"]
     rows = []
     for top, names in groups.items():

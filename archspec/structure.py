@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .report import top_level_groups
+
 UNIT_PARTS = ("conv", "bn", "act")
 
 
@@ -43,10 +45,7 @@ def segments(name: str) -> list[str]:
 def network_units(graph: nx.DiGraph) -> list[Unit]:
     """Top-level units in network order; a top-level group that is no scope (the head) is split by item."""
     scopes = graph.graph["scopes"]
-    groups: dict[str, list[str]] = {}
-    for name in graph.nodes:
-        if name != graph.graph["input"]:
-            groups.setdefault(name.split(".")[0], []).append(name)
+    groups = top_level_groups(graph)
     units: list[Unit] = []
     for top, names in groups.items():
         if top in scopes or len(names) == 1 or names == [top]:

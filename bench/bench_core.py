@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 
 import archspec
+from machine import cpu_model  # bench/machine.py, next to this script
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "specs" / "inception_v4.yaml"
@@ -104,14 +105,7 @@ def verdict(ok: bool) -> str:
 
 
 def machine_info(threads: int, timm_version: str | None) -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "unknown"
+    cpu = cpu_model()
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -161,7 +155,6 @@ def bench_compile(spec: Path, model: torch.nn.Module, args) -> dict:
     meta_model = copy.deepcopy(model).to("meta")
     xm = x.to("meta")
     t_meta = timed(lambda: count(meta_model, xm, "meta"), args.count_repeats * 2, warmup=1)
-    del meta_model
 
     c, cpu, meta, sw = summary(t_compile), summary(t_cpu), summary(t_meta), summary(t_sweep)
     res = {"compile_s": c, "flopcounter_cpu_forward_s": cpu, "flopcounter_meta_forward_s": meta,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import archspec
 from archspec.backends.graphviz_render import LEVELS, render, write
+from machine import cpu_model  # bench/machine.py, next to this script
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "specs" / "inception_resnet_v2.yaml"
@@ -42,14 +43,7 @@ def median_time(fn, repeats: int) -> float:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     dot = subprocess.run(["dot", "-V"], capture_output=True, text=True)
     return {"cpu": cpu, "cpus": os.cpu_count(), "python": platform.python_version(),
             "graphviz": (dot.stderr or dot.stdout).strip(), "platform": platform.platform()}
