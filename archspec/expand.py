@@ -273,8 +273,12 @@ class Expander:
         if count is None:
             return POISON
         if not self.check:
-            self.graph.graph["scopes"][name] = {"kind": "repeat", "key": item.key, "count": count,
-                                                 "parent": env.block_use, "loc": str(env.doc.loc(item.path))}
+            scopes = self.graph.graph["scopes"]
+            record = {"kind": "repeat", "key": item.key, "count": count, "parent": env.block_use,
+                      "loc": str(env.doc.loc(item.path))}
+            if scopes.get(name, {}).get("kind") == "block":  # a block whose body is this one repeated item
+                record["in_block"] = scopes[name]["key"]
+            scopes[name] = record
         # Checking needs only the first and last instance: the others are identical to them.
         for i in (sorted({0, count - 1}) if self.check else range(count)):
             overrides = {}

@@ -57,6 +57,8 @@ def stage_rows(graph: nx.DiGraph) -> list[StageRow]:
             kind = graph.nodes[names[0]]["op"] if len(names) == 1 else top
         elif scope["kind"] == "repeat":
             kind = f"{scope['key']} x{scope['count']}"
+            if "in_block" in scope:  # WRN's stage: a block that is one repeated block
+                kind = f"{scope['in_block']} ({kind})"
         else:
             kind = scope["key"]
         rows.append(StageRow(

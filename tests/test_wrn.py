@@ -93,3 +93,8 @@ def test_an_unknown_block_type_is_a_located_error():
 def test_preact_resnet18_matches_timm_resnetv2_18():
     stats = archspec.stats(ROOT / "specs" / "preact_resnet18.yaml")
     assert (stats["params"], stats["macs"]) == (11_687_720, 1_814_073_344)
+
+
+def test_stages_name_the_stage_block_and_its_repeated_block_type():
+    stages = archspec.stats(WRN)["stages"]
+    assert [s["kind"] for s in stages[1:4]] == ["stage (B x4)"] * 3
