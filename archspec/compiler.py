@@ -148,8 +148,9 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
     ex = Expander(spec.blocks, sink, check=True)
     top = Env(spec.source, None, frozenset(spec.scope) | frozenset(BUILTINS), spec.defaults,
               _block_params(spec.doc.params))
-    ex.run_checks(spec.doc.checks, (), top)
-    _input_shape(spec, top, sink)
+    before_input = replace(top, names=frozenset(spec.scope))  # in_ch etc. exist only once there is an input
+    ex.run_checks(spec.doc.checks, (), before_input)
+    _input_shape(spec, before_input, sink)
     ex.seq(spec.doc.network, ("network",), "", top, POISON)
     if spec.doc.head:
         ex.seq(spec.doc.head, ("head",), "head", top, POISON)

@@ -37,6 +37,12 @@ def output_shape(graph: nx.DiGraph) -> tuple[int, ...]:
     return tuple(graph.nodes[graph.graph["outputs"][0]]["meta"]["shape"])
 
 
+def repeat_label(scope: dict) -> str:
+    """'inception_a x4', or 'stage (B x4)' for a block whose body is one repeated block (WRN)."""
+    label = f"{scope['key']} x{scope['count']}"
+    return f"{scope['in_block']} ({label})" if "in_block" in scope else label
+
+
 def top_level_groups(graph: nx.DiGraph) -> dict[str, list[str]]:
     """Node names grouped by the first segment of their name, in network order (the input left out)."""
     groups: dict[str, list[str]] = {}
@@ -56,9 +62,7 @@ def stage_rows(graph: nx.DiGraph) -> list[StageRow]:
         if scope is None:
             kind = graph.nodes[names[0]]["op"] if len(names) == 1 else top
         elif scope["kind"] == "repeat":
-            kind = f"{scope['key']} x{scope['count']}"
-            if "in_block" in scope:  # WRN's stage: a block that is one repeated block
-                kind = f"{scope['in_block']} ({kind})"
+            kind = repeat_label(scope)
         else:
             kind = scope["key"]
         rows.append(StageRow(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from .backends.diagram_labels import conv_text, op_text
-from .report import totals
+from .report import repeat_label, totals
 
 
 @dataclass
@@ -33,7 +33,7 @@ def _kind(graph: nx.DiGraph, prefix: str) -> str:
     if scope is None:
         return "head" if prefix == "head" else ""
     if scope["kind"] == "repeat":
-        return f"{scope['key']} x{scope['count']}"
+        return repeat_label(scope)
     if scope["kind"] == "item" and scope["key"] == "conv" and f"{prefix}.conv" in graph:
         return f"conv ({conv_text(graph.nodes[prefix + '.conv']['attrs'])})"
     return scope["key"]

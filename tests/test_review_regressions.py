@@ -174,3 +174,9 @@ def test_a_check_must_be_a_condition(tmp_path):
         """)
     (d,) = messages(lambda: archspec.stats(spec))
     assert "must be a condition" in d.message and d.location.line == 3
+
+
+def test_top_level_checks_and_input_cannot_read_in_ch(tmp_path):
+    spec = write(tmp_path, "x.yaml", "name: t\ninput: [in_ch, 8, 8]\nnetwork: [relu]\n")
+    (d,) = messages(lambda: load_spec(spec))
+    assert "unknown parameter 'in_ch'" in d.message and d.path == ("input", 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import graphviz
 import networkx as nx
 
-from ..report import totals
+from ..report import repeat_label, totals
 from ..structure import Unit, external_inputs, network_units, unit_of
 from .diagram_labels import (OP_CATEGORY, conv_text, counts_text, fill, group_tooltip, html, hwc, node_tooltip,
                              op_text, tip)
@@ -32,7 +32,7 @@ def _unit_text(graph: nx.DiGraph, unit: Unit) -> tuple[str, str]:
     """(title, subtitle) of a network-level node."""
     name = unit.name
     if unit.kind == "repeat":
-        title = f"{unit.key} x{unit.scope['count']}"
+        title = repeat_label(unit.scope)
     elif unit.kind == "block":
         title = unit.key
     elif unit.kind == "item" and unit.key == "conv":
