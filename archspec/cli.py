@@ -382,8 +382,10 @@ def ir(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
 def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own and imported blocks to list too.",
                                                   show_default=False),
            builtins: bool = typer.Option(True, "--builtins/--no-builtins", help="Also list built-in ops.")) -> None:
-    """List what a spec can use: built-in ops and composites, and (with SPEC) every block the spec
-    defines or imports, with its parameters and where it is defined."""
+    """List built-in ops and composites, and SPEC's blocks with their parameters and definition site.
+
+    With SPEC, every block the spec defines or imports is listed, with each parameter's type, default
+    and where the block is written (file:line:col)."""
     from . import load_spec
     from .catalog import block_entries, builtin_entries
 
