@@ -140,6 +140,7 @@ def test_a_parametric_network_family(lib):
     assert three["params"] > one["params"]
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    torch.manual_seed(0)
     x, y = torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))
     first = None
     for _ in range(5):
