@@ -19,8 +19,9 @@ from .errors import Diagnostic, DiagnosticSink, SpecError, did_you_mean
 from .expr import FUNCTIONS
 from .expand import BUILTINS, POISON, BlockRef, Env, Expander
 from .items import NAME_RE, PRIMITIVES, RESERVED
-from .params import resolve_spec_params
+from .params import block_param_names, resolve_spec_params
 from .passes import count, mark_train_only
+from .values import evaluate_value
 from .pydantic_errors import diagnostics_from
 from .documents import load_document, load_imports
 from .yamlsource import SourceDoc
@@ -92,8 +93,6 @@ def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = No
 
 
 def _evaluate_lets(doc: L.SpecDoc, source: SourceDoc, params: dict, sink: DiagnosticSink) -> dict:
-    from .expr import ExprError, parse_expr
-
     scope, lets = dict(params), {}
     for name, raw in doc.let.items():
         path = ("let", name)
@@ -101,8 +100,8 @@ def _evaluate_lets(doc: L.SpecDoc, source: SourceDoc, params: dict, sink: Diagno
             sink.add(Diagnostic(f"'{name}' is not a free name for a let value", source.loc(path, key=True), path))
             continue
         try:
-            value = parse_expr(raw).evaluate(scope) if isinstance(raw, str) else raw
-        except ExprError as exc:
+            value = evaluate_value(raw, {"scope": scope}, object)
+        except ValueError as exc:
             sink.add(Diagnostic(str(exc), source.loc(path), path))
             continue
         scope[name] = lets[name] = value
@@ -147,7 +146,7 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
     """Vet every item of the network, the head and each block body, without building anything."""
     ex = Expander(spec.blocks, sink, check=True)
     top = Env(spec.source, None, frozenset(spec.scope) | frozenset(BUILTINS), spec.defaults,
-              _block_params(spec.doc.params))
+              block_param_names(spec.doc.params))
     before_input = replace(top, names=frozenset(spec.scope))  # in_ch etc. exist only once there is an input
     ex.run_checks(spec.doc.checks, (), before_input)
     _input_shape(spec, before_input, sink)
@@ -166,14 +165,7 @@ def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v if isinstance(v, (int, float, bool, str, list, type(None))) else str(v) for k, v in values.items()}
 
 
-def _block_params(decls: dict[str, L.ParamDecl]) -> frozenset[str]:
-    return frozenset(n for n, d in decls.items() if d.type == "block")
-
-
 def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] | None:
-    from .expr import ExprError, parse_expr
-    from .values import resolve_expr
-
     raw = spec.doc.input
     if len(raw) != 3:
         sink.add(Diagnostic(f"input must be [C, H, W], got {len(raw)} values", spec.source.loc(("input",)),
@@ -184,8 +176,8 @@ def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] 
         path = ("input", i)
         try:
             if isinstance(value, str):
-                value = resolve_expr(parse_expr(value), env.context(), int)
-        except (ExprError, ValueError, TypeError) as exc:
+                value = evaluate_value(value, env.context(), int)
+        except ValueError as exc:
             sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INPUT_SIZE:
@@ -200,7 +192,7 @@ def lower(spec: Spec) -> nx.DiGraph:
     """Expand a validated spec into the IR graph with every shape inferred and every node counted."""
     sink = DiagnosticSink()
     ex = Expander(spec.blocks, sink, check=False, graph_name=spec.name)
-    env = Env(spec.source, spec.scope, frozenset(spec.scope), spec.defaults, _block_params(spec.doc.params))
+    env = Env(spec.source, spec.scope, frozenset(spec.scope), spec.defaults, block_param_names(spec.doc.params))
     ex.run_checks(spec.doc.checks, (), env)
     sink.raise_if_any()
     shape = _input_shape(spec, env, sink)

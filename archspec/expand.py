@@ -21,9 +21,10 @@ from .ir import add_node, new_graph
 from .blockcall import call_arguments
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, primitive_args, split_repeat
 from .ops import ShapeError
-from .params import bind_block_params
+from .params import bind_block_params, block_param_names
 from .passes.shapes import infer_node_shape
 from .pydantic_errors import diagnostics_from
+from .values import evaluate_value
 from .yamlsource import SourceDoc
 
 BUILTINS = ("in_ch", "in_h", "in_w")
@@ -79,7 +80,7 @@ class BlockRef:
 
     @property
     def block_params(self) -> frozenset[str]:
-        return frozenset(n for n, d in self.definition.params.items() if d.type == "block")
+        return block_param_names(self.definition.params)
 
 
 _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
@@ -248,12 +249,8 @@ class Expander:
 
     def evaluate(self, raw: Any, kind: type, path: Path, env: Env) -> Any:
         """A literal or expression argument outside an argument model (repeat, when, for's list)."""
-        from .values import _expression
-
-        class _Info:  # the part of pydantic's ValidationInfo that _expression reads
-            context = env.context()
         try:
-            return _expression(raw, _Info, kind)
+            return evaluate_value(raw, env.context(), kind)
         except ValueError as exc:
             self.error(env, path, str(exc))
             return None

@@ -11,7 +11,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       field_validator)
 
 from .ops import ACTIVATIONS
-from .values import BoolArg, FloatArg, IntArg, StrArg, _expression, is_placeholder
+from .values import BoolArg, FloatArg, IntArg, StrArg, evaluate_value, is_placeholder
 
 _KERNEL_TEXT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 
@@ -26,11 +26,11 @@ def _pair(value: Any, info: ValidationInfo) -> Any:
         match = _KERNEL_TEXT.match(value)
         if match:
             return int(match.group(1)), int(match.group(2))
-        value = _expression(value, info, int)
+        value = evaluate_value(value, info.context or {}, int)
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
             raise ValueError(f"expected one number or two [height, width], got {len(value)} values")
-        return tuple(_expression(v, info, int) for v in value)
+        return tuple(evaluate_value(v, info.context or {}, int) for v in value)
     return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
@@ -48,7 +48,7 @@ def _padding(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str) and value in ("same", "valid"):
         return value
     if isinstance(value, str) and value.startswith("$"):
-        value = _expression(value, info, str)
+        value = evaluate_value(value, info.context or {}, str)
         if value in ("same", "valid") or is_placeholder(value):
             return "valid" if is_placeholder(value) else value
     value = _pair(value, info)

@@ -38,6 +38,11 @@ def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) 
     return value
 
 
+def block_param_names(decls: dict[str, ParamDecl]) -> frozenset[str]:
+    """Parameters of type block: they may be used as items `$name`."""
+    return frozenset(n for n, d in decls.items() if d.type == "block")
+
+
 def is_expression(decl: ParamDecl, raw: Any) -> bool:
     """Any string is an expression for a number or bool; for str (or untyped) only `$x` is."""
     if not isinstance(raw, str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import BeforeValidator
 
 from .errors import did_you_mean
 from .expr import Expr, ExprError, _check, parse_expr
@@ -18,9 +18,10 @@ from .expr import Expr, ExprError, _check, parse_expr
 _PLACEHOLDERS = {int: 1, float: 0.5, bool: False}
 
 
-def _expression(value: Any, info: ValidationInfo, kind: type) -> Any:
-    """Evaluate (or, in check mode, vet) an expression; literals are bounded and, for numbers, must
-    not be booleans (YAML's `true` is no channel count)."""
+def evaluate_value(value: Any, context: dict, kind: type) -> Any:
+    """A literal or expression argument in a validation context ({"scope": ...} or {"names": ...}):
+    evaluate (or, in check mode, vet) an expression; literals are bounded and, for numbers, must
+    not be booleans (YAML's `true` is no channel count). Raises ValueError."""
     if not isinstance(value, str):
         if kind in (int, float) and isinstance(value, bool):
             raise ValueError(f"expected a number, got {str(value).lower()}")
@@ -34,7 +35,7 @@ def _expression(value: Any, info: ValidationInfo, kind: type) -> Any:
         expr = parse_expr(value)
     except ExprError as exc:
         raise ValueError(str(exc)) from None
-    return resolve_expr(expr, info.context or {}, kind)
+    return resolve_expr(expr, context, kind)
 
 
 def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
@@ -58,7 +59,7 @@ def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
 
 
 def _make(kind: type):
-    return BeforeValidator(lambda v, info: _expression(v, info, kind))
+    return BeforeValidator(lambda v, info: evaluate_value(v, info.context or {}, kind))
 
 
 IntArg = Annotated[int, _make(int)]
