@@ -42,7 +42,7 @@ def merge(parent: SourceDoc, child: SourceDoc) -> SourceDoc:
     """The child document deep-merged over its parent, locations kept per value."""
     value_marks = {**parent.value_marks}
     key_marks = {**parent.key_marks}
-    data = _merge_values(parent.data, child.data, (), value_marks, child)
+    data = _merge_values(parent.data, child.data, ())
     parent_imports = parent.data.get("imports")
     imports_before = len(parent_imports) if isinstance(parent_imports, list) else 0
     child_marks = _shift(child.value_marks, ("imports",), imports_before)
@@ -60,7 +60,7 @@ def merge(parent: SourceDoc, child: SourceDoc) -> SourceDoc:
     return SourceDoc(child.file, data, value_marks, key_marks)
 
 
-def _merge_values(parent: Any, child: Any, path: Path, marks: dict, child_doc: SourceDoc) -> Any:
+def _merge_values(parent: Any, child: Any, path: Path) -> Any:
     if path == ("imports",) and isinstance(parent, list) and isinstance(child, list):
         return parent + child
     if path[:1] == ("params",) and len(path) == 2 and isinstance(parent, dict) and not isinstance(child, dict):
@@ -68,7 +68,7 @@ def _merge_values(parent: Any, child: Any, path: Path, marks: dict, child_doc: S
     if isinstance(parent, dict) and isinstance(child, dict):
         out = dict(parent)
         for key, value in child.items():
-            out[key] = _merge_values(parent[key], value, path + (key,), marks, child_doc) if key in parent else value
+            out[key] = _merge_values(parent[key], value, path + (key,)) if key in parent else value
         return out
     return child
 
