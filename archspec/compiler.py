@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from . import language as L
 from .errors import Diagnostic, DiagnosticSink, SpecError, did_you_mean
 from .expr import FUNCTIONS
+from .features import TapError, named_taps
 from .expand import BUILTINS, POISON, BlockRef, Env, Expander
 from .items import NAME_RE, PRIMITIVES, RESERVED
 from .params import block_param_names, resolve_spec_params
@@ -207,7 +208,24 @@ def lower(spec: Spec) -> nx.DiGraph:
     aux = graph.graph["aux_outputs"]
     graph.graph.update(input="input", outputs=[x.node] + [a["node"] for a in aux], file=spec.file,
                        params_values=plain_values(spec.params))
-    return count(mark_train_only(graph))
+    graph = count(mark_train_only(graph))
+    if spec.doc.features:
+        _check_feature_taps(spec, graph)
+    return graph
+
+
+def _check_feature_taps(spec: Spec, graph: nx.DiGraph) -> None:
+    """Each name in `features:` must be one CxHxW tensor of the built graph."""
+    sink = DiagnosticSink()
+    for i, name in enumerate(spec.doc.features):
+        try:
+            named_taps(graph, [name])
+        except TapError as exc:
+            scopes = {".".join(n.split(".")[:k]) for n in graph.nodes for k in range(1, n.count(".") + 2)}
+            sink.add(Diagnostic(str(exc), spec.source.loc(("features", i)), ("features", i),
+                                did_you_mean(name, sorted(scopes))))
+    sink.raise_if_any()
+    graph.graph["feature_taps"] = list(spec.doc.features)
 
 
 def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None

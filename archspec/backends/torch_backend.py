@@ -14,10 +14,10 @@ import networkx as nx
 import torch
 from torch import nn
 
+from ..features import Tap, default_taps, named_taps
 from ..ops import OPS
 from ..passes.liveness import eval_outputs
 from .torch_codegen import class_name, define_class, forward_source
-from .torch_features import FeatureInfo, Tap, default_taps, named_taps
 from .torch_layout import Unit, module_layout
 
 # Ops whose backward does not read their own output, so a following ReLU may overwrite it in place.
@@ -26,17 +26,34 @@ _INPLACE_SAFE_PRODUCERS = {"conv2d", "batchnorm2d", "add", "concat", "linear", "
 _INPLACE_FNS = {"relu", "relu6", "leaky_relu"}
 
 
+class FeatureInfo(list):
+    """timm's feature_info: one dict per tap (num_chs, reduction, module), with accessors."""
+
+    def __init__(self, taps: list[Tap]):
+        super().__init__({"num_chs": t.num_chs, "reduction": t.reduction, "module": t.module} for t in taps)
+
+    def channels(self, idx: int | None = None):
+        return self._get("num_chs", idx)
+
+    def reduction(self, idx: int | None = None):
+        return self._get("reduction", idx)
+
+    def module_name(self, idx: int | None = None):
+        return self._get("module", idx)
+
+    def _get(self, key: str, idx: int | None):
+        return [info[key] for info in self] if idx is None else self[idx][key]
+
+
 class ArchNet(nn.Module):
     """Base class of every network archspec builds: timm's model API over the generated forward.
 
     Subclasses (one per spec, named after it) get `forward` and `forward_features` generated from
     the IR. `forward_head(x, pre_logits)` runs the spec's `head:` section."""
 
-    spec_name: str = ""
-    input_shape: tuple = ()
-    num_classes: int = 0
-    feature_info: FeatureInfo
-    _classifier: str = ""  # attribute of `head` holding the final linear layer, "" if none
+    # Set by the builder: spec_name, input_shape, num_classes, feature_info, and _classifier (the
+    # attribute of `head` holding the final linear layer, "" if none). No class annotations:
+    # torch.jit.script would try to compile them.
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # replaced by the generated one
         raise NotImplementedError
@@ -66,9 +83,7 @@ class ArchNet(nn.Module):
 class FeatureNet(nn.Module):
     """`build_model(..., features_only=True)`: returns the feature maps at the chosen taps."""
 
-    spec_name: str = ""
-    input_shape: tuple = ()
-    feature_info: FeatureInfo
+    # Set by the builder: spec_name, input_shape, feature_info.
 
 
 def _takes_list(graph: nx.DiGraph):
@@ -175,10 +190,14 @@ def build_features(graph: nx.DiGraph, out_indices: Sequence[int] | None = None) 
     needed: set[str] = set()
     for tap in chosen:
         needed |= nx.ancestors(graph, tap.node) | {tap.node}
-    pruned = graph.subgraph(n for n in graph.nodes if n in needed).copy()
+    pruned = nx.DiGraph()  # in the original (topological) node order, which subgraph() loses
     pruned.graph.update(graph.graph, outputs=[t.node for t in chosen], aux_outputs=[])
-    for name in pruned.nodes:
-        pruned.nodes[name]["meta"] = {k: v for k, v in pruned.nodes[name]["meta"].items() if k != "train_only"}
+    for name in graph.nodes:
+        if name in needed:
+            data = graph.nodes[name]
+            meta = {k: v for k, v in data["meta"].items() if k != "train_only"}
+            pruned.add_node(name, **{**data, "meta": meta})
+    pruned.add_edges_from((a, b) for a, b in graph.edges if a in needed and b in needed)
     builder = _Builder(pruned, {t.node for t in chosen})
     root = module_layout(pruned, [t.node for t in chosen])
     cls = _root_class(builder, root, FeatureNet, _spec_class_name(graph.graph["name"]) + "Features", features=True)
