@@ -186,3 +186,16 @@ def test_an_unknown_tap_is_a_located_error(write_spec):
         archspec.build_model(write_spec(text))
     message = str(err.value)
     assert "features[1]" in message and "gaet" in message and "gate" in message
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_every_shipped_spec_scripts(spec_path):
+    """torch.jit.script compiles the generated forwards of every shipped spec (a train-only auxiliary
+    head, off by default in inception_v3, changes the output type with the mode and cannot script)."""
+    model = archspec.build_model(spec_path, seed=0).eval()
+    scripted = torch.jit.script(model)
+    if model.input_shape[1] > 64:
+        return  # same generated code as the small nets below; a 299x299 TorchScript run costs seconds
+    x = _x(model, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(scripted(x), model(x))
