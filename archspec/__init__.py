@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .compiler import Spec, compile_spec, load_spec, lower
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, SpecError, note_compiling
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Spec", "SpecError", "build_model", "compile_spec", "load_spec", "lower", "stats"]
@@ -27,5 +27,9 @@ def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] 
                 seed: int | None = None):
     """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec."""
     from .backends.torch_backend import module_from_graph
-    _, graph = compile_spec(spec_or_path, overrides)
-    return module_from_graph(graph, seed)
+    spec, graph = compile_spec(spec_or_path, overrides)
+    try:
+        return module_from_graph(graph, seed)
+    except Exception as exc:  # a bug in archspec: name what it was building
+        note_compiling(exc, f"the PyTorch module of {spec.file}")
+        raise

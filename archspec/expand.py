@@ -16,7 +16,8 @@ import networkx as nx
 from pydantic import ValidationError
 
 from . import language as L
-from .errors import Diagnostic, DiagnosticSink, Path, SpecError, did_you_mean, format_path
+from .errors import (Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, did_you_mean, format_path,
+                     note_compiling)
 from .ir import add_node, new_graph
 from .blockcall import call_arguments
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, primitive_args, split_repeat
@@ -186,7 +187,19 @@ class Expander:
             names.append(join(base))
         return names
 
+    def compiling(self, exc: BaseException, env: Env, path: Path) -> None:
+        """Name the item being compiled on an exception that escapes the expander (a bug)."""
+        where = f"{env.doc.loc(path)} ({format_path(path)})"
+        note_compiling(exc, "\n    ".join((where,) + env.trace))
+
     def parse(self, raw: Any, path: Path, env: Env) -> Item | None:
+        try:
+            return self._parse(raw, path, env)
+        except Exception as exc:
+            self.compiling(exc, env, path)
+            raise
+
+    def _parse(self, raw: Any, path: Path, env: Env) -> Item | None:
         if isinstance(raw, list):
             return Item("seq", raw, path, path)
         mods: dict = {}
@@ -218,7 +231,7 @@ class Expander:
                 call = env.scope[param]
                 try:
                     from_call = call_arguments(call, self.blocks[call.name].definition.params)
-                except ValueError as exc:
+                except SpecValueError as exc:
                     self.error(env, path, str(exc))
                     return None
                 if args is not None and not isinstance(args, dict):
@@ -251,11 +264,18 @@ class Expander:
         """A literal or expression argument outside an argument model (repeat, when, for's list)."""
         try:
             return evaluate_value(raw, env.context(), kind)
-        except ValueError as exc:
+        except SpecValueError as exc:
             self.error(env, path, str(exc))
             return None
 
     def item(self, item: Item, name: str, env: Env, x: Value) -> Value:
+        try:
+            return self._item(item, name, env, x)
+        except Exception as exc:
+            self.compiling(exc, env, item.path)
+            raise
+
+    def _item(self, item: Item, name: str, env: Env, x: Value) -> Value:
         if item.repeat is None and (item.first or item.last):
             return self.error(env, item.path + ("first" if item.first else "last",),
                               "first/last apply to repeated items only", "add repeat: N or an xN suffix")
@@ -316,7 +336,7 @@ class Expander:
         spec = PRIMITIVES[item.key]
         try:
             own = primitive_args(item.key, item.args)
-        except ValueError as exc:
+        except SpecValueError as exc:
             self.error(env, item.args_path, str(exc))
             return None, None
         data, sources = {}, {}
