@@ -19,6 +19,7 @@ from .errors import Diagnostic, DiagnosticSink, SpecError, SpecValueError, did_y
 from .expr import FUNCTIONS
 from .expand import BUILTINS, POISON, BlockRef, Env, Expander
 from .items import NAME_RE, PRIMITIVES, RESERVED
+from .naming import Namer
 from .params import block_param_names, resolve_spec_params
 from .passes import count, mark_train_only
 from .values import evaluate_value
@@ -165,6 +166,7 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
         names = frozenset(block.definition.params) | frozenset(BUILTINS)
         env = Env(block.doc, None, names, block.defaults, block.block_params, blocks_in_use=(block.name,))
         ex.run_checks(block.definition.checks, block.path, env)
+        ex.namer = Namer()  # each body is checked as a scope of its own, whatever its name
         ex.seq(block.definition.body, block.path + ("body",), block.name, env, POISON)
 
 

@@ -45,14 +45,14 @@ def test_an_internal_error_while_checking_is_reported_as_a_bug_with_the_item(mon
 def test_an_internal_error_while_building_names_the_item_and_the_block_uses(monkeypatch):
     # a KeyError from shape inference of one node, only when building (check mode emits nothing)
     monkeypatch.setattr(archspec.expand, "infer_node_shape", _failing(
-        archspec.expand.infer_node_shape, lambda graph, name: name.startswith("stage2.0.add"), KeyError("no shape")))
+        archspec.expand.infer_node_shape, lambda graph, name: name.startswith("stage2.blocks.0.add"), KeyError("no shape")))
     result = runner.invoke(app, ["build", WRN, "--out", "/nonexistent-never-written"])
     assert result.exit_code == BUG_EXIT, result.output
     output = result.output.replace(str(ROOT) + "/", "")
     assert "KeyError: 'no shape'" in output and "this is a bug in archspec" in output
     assert "while compiling specs/lib/preact.yaml:22:9 (blocks.B.body[0])" in output
     assert "in block 'stage' used at specs/wrn.yaml:35:5 (network[2])" in output
-    assert "in block 'B' used at specs/lib/preact.yaml:43:9 (blocks.stage.body[0])" in output
+    assert "in block 'B' used at specs/lib/preact.yaml:44:9 (blocks.stage.body[0])" in output
 
 
 def test_the_python_api_raises_the_original_exception_with_a_note(monkeypatch):
