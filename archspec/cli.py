@@ -14,7 +14,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from .cli_errors import BUG_EXIT, guarded, spec_error_exit
+from .cli_errors import BUG_EXIT, guard_commands, spec_error_exit
 from .errors import SpecError
 
 app = typer.Typer(
@@ -412,7 +412,4 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
                                       help="Print the version and exit.")) -> None:
     """archspec: neural-architecture specs in YAML, compiled to graphs, counts and PyTorch."""
 
-
-# Every command reports an exception that is not a spec mistake as a bug in archspec (exit BUG_EXIT).
-for _command in app.registered_commands:
-    _command.callback = guarded(_command.callback)
+guard_commands(app)  # an exception that is not a spec mistake is reported as a bug in archspec (exit 70)

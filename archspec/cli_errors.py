@@ -55,3 +55,9 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             raise bug_exit(exc, command.__name__.rstrip("_"), specs) from None
 
     return run
+
+
+def guard_commands(app: typer.Typer) -> None:
+    """Wrap every command registered on app with `guarded`."""
+    for command in app.registered_commands:
+        command.callback = guarded(command.callback)

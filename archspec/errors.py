@@ -84,8 +84,11 @@ def note_compiling(exc: BaseException, where: str) -> None:
     location wins: callers further out see it is noted already). SpecErrors are left alone."""
     if isinstance(exc, SpecError) or getattr(exc, "archspec_compiling", None) is not None:
         return
-    exc.archspec_compiling = where  # type: ignore[attr-defined]
-    exc.add_note(f"archspec was compiling {where}")
+    try:
+        exc.archspec_compiling = where  # type: ignore[attr-defined]
+        exc.add_note(f"archspec was compiling {where}")
+    except (AttributeError, TypeError):  # an exception type that takes no attributes: leave it as it is
+        pass
 
 
 def _order(d: Diagnostic) -> tuple:
