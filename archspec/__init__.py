@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .compiler import Spec, compile_spec, load_spec, lower
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, SpecError, note_compiling
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Spec", "SpecError", "build_model", "compile_spec", "load_spec", "lower", "stats"]
@@ -32,5 +32,9 @@ def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] 
     With features_only=True its forward returns the feature maps at the spec's feature taps (by
     default one per stride), those chosen by out_indices, and the layers after them are left out."""
     from .backends.torch_backend import module_from_graph
-    _, graph = compile_spec(spec_or_path, overrides)
-    return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
+    spec, graph = compile_spec(spec_or_path, overrides)
+    try:
+        return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
+    except Exception as exc:  # a bug in archspec: name what it was building
+        note_compiling(exc, f"the PyTorch module of {spec.file}")
+        raise

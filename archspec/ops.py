@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .errors import SpecValueError
+
 Shape = tuple[int, ...]
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "mish", "sigmoid", "tanh",
                "hardswish", "hardsigmoid", "identity")
 
 
-class ShapeError(ValueError):
+class ShapeError(SpecValueError):
     """An op cannot accept its input shapes; the message says why."""
 
 

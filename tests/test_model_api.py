@@ -72,7 +72,7 @@ def test_a_swapped_module_takes_effect(tiny):
     constant = nn.Linear(16, 7)
     nn.init.zeros_(constant.weight)
     nn.init.constant_(constant.bias, 3.0)
-    setattr(tiny.head, "1", constant)
+    tiny.head.linear = constant
     with torch.no_grad():
         assert torch.equal(tiny(_x(tiny)), torch.full((2, 7), 3.0))
 
@@ -114,7 +114,7 @@ def test_replicas_call_their_own_modules(tiny):
     replica = copy.deepcopy(tiny)
     x = _x(tiny)
     with torch.no_grad():
-        replica.head.get_submodule("1").bias.fill_(100.0)
+        replica.head.linear.bias.fill_(100.0)
         assert not torch.allclose(tiny(x), replica(x))
 
 
