@@ -18,7 +18,8 @@ from .errors import (Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError
                      note_compiling)
 from .ir import add_node, new_graph
 from .blockcall import call_arguments
-from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, primitive_args, split_repeat
+from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, split_repeat
+from .parse import primitive_args
 from .ops import ShapeError
 from .params import bind_block_params
 from .passes.shapes import infer_node_shape
