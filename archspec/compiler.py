@@ -18,12 +18,16 @@ from . import language as L
 from .errors import Diagnostic, DiagnosticSink, SpecError, SpecValueError, did_you_mean, note_compiling
 from .expr import FUNCTIONS
 from .features import TapError, named_taps
-from .expand import BUILTINS, POISON, BlockRef, Env, Expander
+from .checks import Checker, Scope
+from .composites import EXPANDERS
+from .expand import Expander
 from .items import NAME_RE, PRIMITIVES, RESERVED
-from .naming import Namer
 from .params import block_param_names, resolve_spec_params
+from .parse import Parser
 from .passes import count, mark_train_only
-from .values import evaluate_value
+from .syntax import Seq
+from .values import NotYetKnown, evaluate_value
+from .walk import BUILTINS, BlockRef, Env
 from .pydantic_errors import diagnostics_from
 from .documents import load_document, load_imports
 from .yamlsource import SourceDoc
@@ -43,6 +47,8 @@ class Spec:
     defaults: dict[str, tuple[dict, tuple]] = field(default_factory=dict)
     lets: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)  # as given (--set or the API)
+    network: Seq | None = None  # the syntax trees of `network` and `head`
+    head: Seq | None = None
 
     @property
     def scope(self) -> dict[str, Any]:
@@ -96,7 +102,10 @@ def _spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None) ->
     sink.raise_if_any()
     lets = _evaluate_lets(doc, source, params, sink)
     sink.raise_if_any()
-    spec = Spec(source, doc, params, blocks, defaults, lets, dict(overrides or {}))
+    parser = Parser(source, sink)
+    network = parser.seq(doc.network, ("network",))
+    head = parser.seq(doc.head, ("head",)) if doc.head else None
+    spec = Spec(source, doc, params, blocks, defaults, lets, dict(overrides or {}), network, head)
     check(spec, sink)
     sink.raise_if_any()
     return spec
@@ -136,7 +145,8 @@ def _collect_blocks(definitions: dict[str, L.BlockDef], source: SourceDoc, defau
                 sink.add(Diagnostic(f"parameter name '{param}' is reserved (in_ch, in_h, in_w, function names) "
                                     "or invalid",
                                     source.loc(path + ("params", param), key=True), path + ("params", param)))
-        blocks[name] = BlockRef(name, definition, source, path, defaults)
+        body = Parser(source, sink).seq(definition.body, path + ("body",))
+        blocks[name] = BlockRef(name, definition, source, path, defaults, body)
 
 
 def _collect_defaults(declared: dict[str, dict], source: SourceDoc, sink: DiagnosticSink) -> dict:
@@ -153,22 +163,21 @@ def _collect_defaults(declared: dict[str, dict], source: SourceDoc, sink: Diagno
 
 
 def check(spec: Spec, sink: DiagnosticSink) -> None:
-    """Vet every item of the network, the head and each block body, without building anything."""
-    ex = Expander(spec.blocks, sink, check=True)
-    top = Env(spec.source, None, frozenset(spec.scope) | frozenset(BUILTINS), spec.defaults,
-              block_param_names(spec.doc.params))
+    """Run the checks (archspec.checks) over the network, the head and every block body, used or not."""
+    checker = Checker(spec.blocks, sink)
+    top = Scope(spec.source, frozenset(spec.scope) | frozenset(BUILTINS), spec.defaults,
+                block_param_names(spec.doc.params))
     before_input = replace(top, names=frozenset(spec.scope))  # in_ch etc. exist only once there is an input
-    ex.run_checks(spec.doc.checks, (), before_input)
-    _input_shape(spec, before_input, sink)
-    ex.seq(spec.doc.network, ("network",), "", top, POISON)
-    if spec.doc.head:
-        ex.seq(spec.doc.head, ("head",), "head", top, POISON)
+    checker.run_checks(spec.doc.checks, (), before_input)
+    _input_shape(spec, before_input.context(), sink)
+    checker.body(spec.network, "", top)
+    checker.body(spec.head, "head", top)
     for block in spec.blocks.values():
-        names = frozenset(block.definition.params) | frozenset(BUILTINS)
-        env = Env(block.doc, None, names, block.defaults, block.block_params, blocks_in_use=(block.name,))
-        ex.run_checks(block.definition.checks, block.path, env)
-        ex.namer = Namer()  # each body is checked as a scope of its own, whatever its name
-        ex.seq(block.definition.body, block.path + ("body",), block.name, env, POISON)
+        scope = Scope(block.doc, frozenset(block.definition.params) | frozenset(BUILTINS), block.defaults,
+                      block.block_params)
+        checker.run_checks(block.definition.checks, block.path, scope)
+        checker.body(block.body, block.name, scope)
+    checker.recursion([spec.network, spec.head])
 
 
 def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,7 +185,8 @@ def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v if isinstance(v, (int, float, bool, str, list, type(None))) else str(v) for k, v in values.items()}
 
 
-def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] | None:
+def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, ...] | None:
+    """[C, H, W] evaluated in context; when checking, a size given by an expression is left at None."""
     raw = spec.doc.input
     if len(raw) != 3:
         sink.add(Diagnostic(f"input must be [C, H, W], got {len(raw)} values", spec.source.loc(("input",)),
@@ -187,7 +197,10 @@ def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] 
         path = ("input", i)
         try:
             if isinstance(value, str):
-                value = evaluate_value(value, env.context(), int)
+                value = evaluate_value(value, context, int)
+        except NotYetKnown:
+            shape.append(None)
+            continue
         except SpecValueError as exc:
             sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
             return None
@@ -210,17 +223,17 @@ def lower(spec: Spec) -> nx.DiGraph:
 
 def _lower(spec: Spec) -> nx.DiGraph:
     sink = DiagnosticSink()
-    ex = Expander(spec.blocks, sink, check=False, graph_name=spec.name)
-    env = Env(spec.source, spec.scope, frozenset(spec.scope), spec.defaults, block_param_names(spec.doc.params))
+    ex = Expander(spec.blocks, sink, EXPANDERS, graph_name=spec.name)
+    env = Env(spec.source, spec.scope, spec.defaults, block_param_names(spec.doc.params))
     ex.run_checks(spec.doc.checks, (), env)
     sink.raise_if_any()
-    shape = _input_shape(spec, env, sink)
+    shape = _input_shape(spec, env.context(), sink)
     sink.raise_if_any()
     x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
     env = env.with_input(x)  # in_ch, in_h, in_w at top level describe the network input
-    x = ex.seq(spec.doc.network, ("network",), "", env, x)
-    if spec.doc.head:
-        x = ex.seq(spec.doc.head, ("head",), "head", env, x)
+    x = ex.seq(spec.network, "", env, x)
+    if spec.head is not None:
+        x = ex.seq(spec.head, "head", env, x)
     sink.raise_if_any()
     graph = ex.graph
     aux = graph.graph["aux_outputs"]

@@ -11,7 +11,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       field_validator)
 
 from .ops import ACTIVATIONS
-from .values import BoolArg, FloatArg, IntArg, StrArg, evaluate_value, is_placeholder
+from .values import BoolArg, FloatArg, IntArg, StrArg, evaluate_value
 
 _KERNEL_TEXT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 
@@ -49,8 +49,8 @@ def _padding(value: Any, info: ValidationInfo) -> Any:
         return value
     if isinstance(value, str) and value.startswith("$"):
         value = evaluate_value(value, info.context or {}, str)
-        if value in ("same", "valid") or is_placeholder(value):
-            return "valid" if is_placeholder(value) else value
+        if value in ("same", "valid"):
+            return value
     value = _pair(value, info)
     if isinstance(value, tuple) and min(value) < 0:
         raise ValueError("padding cannot be negative")
@@ -61,7 +61,7 @@ Padding = Annotated[Union[Literal["same", "valid"], tuple[int, int]], BeforeVali
 
 
 def _activation(value: str, info: ValidationInfo) -> str:
-    if value == "none" or value in ACTIVATIONS or is_placeholder(value):
+    if value == "none" or value in ACTIVATIONS:
         return value
     from .errors import did_you_mean
     hint = did_you_mean(value, ACTIVATIONS + ("none",))

@@ -67,3 +67,16 @@ class Namer:
             return False
         kinds.add(key)
         return True
+
+
+def item_name(namer: Namer, prefix: str, node, numbered: bool) -> tuple[str, bool, bool]:
+    """(full name, whether it adds no level (rule 4), False when its `name:` is taken already) of a
+    syntax-tree item in the list that names its items in scope `prefix`."""
+    if node.mods.name is not None:
+        return join(prefix, node.mods.name), False, namer.take(prefix, node.mods.name)
+    if numbered:
+        return join(prefix, namer.claim(prefix, str(node.path[-1]))), False, True
+    if node.key in TRANSPARENT and node.mods.repeat is None and namer.first_of_kind(prefix, node.key):
+        return prefix, True, True
+    base = node.default_name if node.kind == "block" else node.key
+    return join(prefix, namer.claim(prefix, base)), False, True

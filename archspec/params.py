@@ -1,17 +1,13 @@
 """Parameters: declared with a type and default, bound from overrides or block uses, type-checked."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Container
+from typing import Any, Container
 
 from .blockcall import parse_block_call
 from .errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
 from .expr import ExprError, parse_expr
 from .language import TYPE_OF, ParamDecl
-from .values import resolve_expr
-
-if TYPE_CHECKING:
-    from .expand import BlockRef, Env, Expander
-    from .items import Item
+from .values import NotYetKnown, resolve_expr
 
 
 def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) -> Any:
@@ -51,7 +47,8 @@ def is_expression(decl: ParamDecl, raw: Any) -> bool:
 
 
 def evaluate(decl: ParamDecl, raw: Any, context: dict) -> Any:
-    """A parameter value as written: literal, or the expression's value (a placeholder in check mode)."""
+    """A parameter value as written: literal, or the expression's value (raises NotYetKnown when
+    checking with names only)."""
     if not is_expression(decl, raw):
         return raw
     try:
@@ -88,32 +85,13 @@ def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], contex
             ok = False
             continue
         try:
-            value = evaluate(decl, raw, inner)
-            checking = inner.get("scope") is None and is_expression(decl, raw)
-            values[name] = value if checking else coerce(name, decl, value, blocks)
+            values[name] = coerce(name, decl, evaluate(decl, raw, inner), blocks)
+        except NotYetKnown:
+            values[name] = None  # checking: the value is known only when expanding
         except SpecValueError as exc:
             report(path, str(exc), None)
             ok = False
     return values if ok else None
-
-
-def bind_block_params(expander: "Expander", block: "BlockRef", item: "Item", env: "Env",
-                      overrides: dict) -> dict | None:
-    """Bind a block use's arguments (evaluated in the caller's scope) to the block's parameters."""
-    args = item.args
-    if args is None:
-        args = {}
-    if not isinstance(args, dict):
-        expander.error(env, item.args_path, f"block '{block.name}' takes a mapping of parameters, got {args!r}")
-        return None
-    given = {k: (v, item.args_path + (k,)) for k, v in args.items()}
-    given.update(overrides)
-
-    def report(path, message, hint, key=False):
-        expander.error(env, path, message, hint, key=key)
-
-    return bind(block.definition.params, given, env.context(), report, item.args_path, f"block '{block.name}'",
-                set(expander.blocks))
 
 
 def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], doc_loc, sink: DiagnosticSink,

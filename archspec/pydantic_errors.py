@@ -4,6 +4,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ValidationError
 
 from .errors import Diagnostic, Path, did_you_mean
+from .values import NotYetKnown
 from .yamlsource import SourceDoc
 
 
@@ -43,6 +44,8 @@ def diagnostics_from(exc: ValidationError, doc: SourceDoc, base: Path, model: ty
     the YAML path it came from (after merging defaults); otherwise paths are base + loc."""
     out = []
     for error in exc.errors():
+        if isinstance(error.get("ctx", {}).get("error"), NotYetKnown):
+            continue  # checking: an expression whose value expansion will judge
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tuple["))))
         path = base + loc
         if sources:

@@ -1,14 +1,11 @@
 """The residual composite: act(shortcut(x) + scale * body(preact(x)))."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from . import language as L
+from .expand import Expander
 from .ops import conv_out_size
-
-if TYPE_CHECKING:
-    from .expand import Env, Expander, Value
-    from .items import Item
+from .syntax import Residual
+from .walk import POISON, Env, Value
 
 
 def projection_stride(size_in: tuple[int, int], size_out: tuple[int, int]) -> tuple[int, int] | None:
@@ -22,24 +19,19 @@ def projection_stride(size_in: tuple[int, int], size_out: tuple[int, int]) -> tu
     return stride[0], stride[1]
 
 
-def expand_residual(ex: "Expander", item: "Item", name: str, env: "Env", x: "Value") -> "Value":
-    from .expand import POISON
-
-    raw = item.args if isinstance(item.args, dict) else None
-    if raw is None:
-        return ex.error(env, item.args_path, "'residual' takes a mapping with body, and optionally shortcut, "
-                                            "preact, projection, scale, act")
-    args = ex.validate(L.ResidualArgs, raw, {}, item.args_path, env)
+def expand_residual(ex: Expander, node: Residual, name: str, env: Env, x: Value) -> Value:
+    """act(shortcut(x) + scale * body(preact(x))), its parts named in the residual's scope."""
+    args = ex.validate(L.ResidualArgs, node.options, {}, node.key_path, env)
     if args is None:
         return POISON
-    base = item.args_path
+    base = node.key_path
     part = ex.namer.part  # the parts' names are claimed in order, in the residual's scope (see naming)
-    pre = ex.seq(args.preact, base + ("preact",), part(name, "preact"), env, x) if args.preact else x
-    out = ex.seq(args.body, base + ("body",), name, env, pre)
+    pre = ex.seq(node.preact, part(name, "preact"), env, x) if node.preact else x
+    out = ex.seq(node.body, name, env, pre)
 
     shortcut = args.shortcut
     if isinstance(shortcut, list):
-        skip = ex.seq(shortcut, base + ("shortcut",), part(name, "shortcut"), env, pre)
+        skip = ex.seq(node.shortcut, part(name, "shortcut"), env, pre)
     elif shortcut == "identity":
         skip = x
     elif shortcut == "auto":
@@ -55,19 +47,12 @@ def expand_residual(ex: "Expander", item: "Item", name: str, env: "Env", x: "Val
     return y
 
 
-def _auto_shortcut(ex: "Expander", args: L.ResidualArgs, base: tuple, name: str, env: "Env", x: "Value",
-                   pre: "Value", out: "Value") -> "Value":
-    """`name` is the shortcut's own name."""
-    """Identity when shapes agree, else a 1x1 projection of the (pre-activated) input."""
-    from .expand import POISON
-
+def _auto_shortcut(ex: Expander, args: L.ResidualArgs, base: tuple, name: str, env: Env, x: Value,
+                   pre: Value, out: Value) -> Value:
+    """Identity when shapes agree, else a 1x1 projection of the (pre-activated) input, named `name`."""
     where = base + ("shortcut",)
     sources = {(k,): base + ("projection", k) for k in args.projection}
     defaults = env.defaults.get("conv", ({}, ()))[0]
-    if ex.check:
-        data = {**defaults, "out": 1, "kernel": 1, **args.projection}
-        ex.conv_unit(data, sources, name, env, pre, where)
-        return POISON
     if x.shape is None or out.shape is None or pre.shape is None:
         return POISON
     if x.shape == out.shape:

@@ -2,8 +2,9 @@
 
 Argument models are validated with a pydantic *context*:
 - ``{"scope": {...}}`` evaluates every expression with real parameter values (expansion);
-- ``{"names": {...}}`` only checks syntax and that each name is declared, substituting a neutral
-  placeholder so that the rest of the model still validates (the up-front check of every block).
+- ``{"names": {...}}`` (checking, before any value exists) judges literals fully and an expression
+  on its syntax and names only: it then raises NotYetKnown, which the checker does not report, so
+  the field is judged again, with its value, during expansion.
 Numeric fields read any string as an expression; string fields read ``$name`` / ``${expr}``.
 """
 from __future__ import annotations
@@ -15,13 +16,17 @@ from pydantic import BeforeValidator
 from .errors import InternalError, SpecValueError, did_you_mean
 from .expr import Expr, ExprError, _check, parse_expr
 
-_PLACEHOLDERS = {int: 1, float: 0.5, bool: False}
+
+
+class NotYetKnown(SpecValueError):
+    """Checking: the expression is well-formed and reads only declared names; its value (and what
+    depends on it) is judged during expansion. Never reported to the user."""
 
 
 def evaluate_value(value: Any, context: dict, kind: type) -> Any:
     """A literal or expression argument in a validation context ({"scope": ...} or {"names": ...}):
-    evaluate (or, in check mode, vet) an expression; literals are bounded and, for numbers, must
-    not be booleans (YAML's `true` is no channel count). Raises SpecValueError."""
+    evaluate an expression (or, with names only, vet it and raise NotYetKnown); literals are bounded
+    and, for numbers, must not be booleans (YAML's `true` is no channel count). Raises SpecValueError."""
     if not isinstance(value, str):
         if kind in (int, float) and isinstance(value, bool):
             raise SpecValueError(f"expected a number, got {str(value).lower()}")
@@ -39,14 +44,15 @@ def evaluate_value(value: Any, context: dict, kind: type) -> Any:
 
 
 def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
-    """Evaluate expr in context['scope'], or vet its names against context['names']."""
+    """Evaluate expr in context['scope'], or vet its names against context['names'] (then raise
+    NotYetKnown: there is no value to give)."""
     scope = context.get("scope")
     if scope is None:
         names = context.get("names", set())
         for name in sorted(expr.names - set(names)):
             hint = did_you_mean(name, names)
             raise SpecValueError(f"unknown parameter '{name}' in '{expr.text}'" + (f" ({hint})" if hint else ""))
-        return _PLACEHOLDERS.get(kind, "$placeholder")
+        raise NotYetKnown(expr.text)
     try:
         result = expr.evaluate(scope)
     except ExprError as exc:
@@ -74,7 +80,3 @@ IntArg = Annotated[int, _make(int)]
 FloatArg = Annotated[float, _make(float)]
 BoolArg = Annotated[bool, _make(bool)]
 StrArg = Annotated[str, _make(str)]
-
-
-def is_placeholder(value: Any) -> bool:
-    return value == "$placeholder"

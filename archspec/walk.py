@@ -1,5 +1,5 @@
 """What the expander walks with: the tensor value flowing through items, the environment an item
-sees, a block definition with its file, and `${expr}` interpolation in check messages."""
+sees, a block definition with its file and parsed body, and `${expr}` interpolation in check messages."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,10 @@ from dataclasses import dataclass, field, replace
 from . import language as L
 from .errors import Path
 from .params import block_param_names
+from .syntax import Seq
 from .yamlsource import SourceDoc
+
+BUILTINS = ("in_ch", "in_h", "in_w")  # names describing the tensor that enters a block use
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,10 @@ POISON = Value()
 
 @dataclass(frozen=True)
 class Env:
-    """What an item can see: its file, parameter values (or just names in check mode), block trace."""
+    """What an item can see: its file, parameter values, block trace."""
 
     doc: SourceDoc
-    scope: dict | None
-    names: frozenset[str]
+    scope: dict
     defaults: dict = field(default_factory=dict)  # defaults of the file the items were written in
     block_params: frozenset[str] = frozenset()  # parameters of type block, usable as items `$name`
     trace: tuple[str, ...] = ()
@@ -36,11 +38,12 @@ class Env:
     block_use: str = ""
 
     def context(self) -> dict:
-        return {"scope": self.scope} if self.scope is not None else {"names": self.names}
+        """The validation context that evaluates expressions with these values."""
+        return {"scope": self.scope}
 
     def with_input(self, x: Value) -> "Env":
         """Bind the builtins in_ch, in_h, in_w to x's shape (done where a block use starts)."""
-        if self.scope is None or x.shape is None:
+        if x.shape is None:
             return self
         c, h, w = (tuple(x.shape) + (1, 1))[:3]
         return replace(self, scope={**self.scope, "in_ch": c, "in_h": h, "in_w": w})
@@ -48,13 +51,14 @@ class Env:
 
 @dataclass(frozen=True)
 class BlockRef:
-    """A block definition and the file it lives in."""
+    """A block definition, the file it lives in and its parsed body (None when it cannot be read)."""
 
     name: str
     definition: L.BlockDef
     doc: SourceDoc
     path: Path
     defaults: dict = field(default_factory=dict, hash=False, compare=False)
+    body: Seq | None = field(default=None, hash=False, compare=False)
 
     @property
     def block_params(self) -> frozenset[str]:
@@ -65,7 +69,5 @@ _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 
 
 def interpolate(message: str, env: Env, evaluate) -> str:
-    """Replace each ${expr} in message by its value (in check mode, leave it as written)."""
-    if env.scope is None:
-        return message
+    """Replace each ${expr} in message by its value."""
     return _INTERPOLATION.sub(lambda m: str(evaluate("${" + m.group(1) + "}")), message)

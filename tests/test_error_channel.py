@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 import archspec
 import archspec.expand
+import archspec.parse
 import archspec.passes.shapes
 from archspec.cli import app
 from archspec.cli_errors import BUG_EXIT
@@ -28,22 +29,22 @@ def _failing(original, when, exc):
 
 
 @pytest.mark.parametrize("exc", [ValueError("internal oops"), KeyError("internal oops")])
-def test_an_internal_error_while_checking_is_reported_as_a_bug_with_the_item(monkeypatch, exc):
+def test_an_internal_error_while_parsing_is_reported_as_a_bug_with_the_item(monkeypatch, exc):
     # primitive_args judges the user's shorthand; a ValueError from it used to read as a spec error
-    monkeypatch.setattr(archspec.expand, "primitive_args",
-                        _failing(archspec.expand.primitive_args, lambda op, raw: op == "dropout", exc))
+    monkeypatch.setattr(archspec.parse, "primitive_args",
+                        _failing(archspec.parse.primitive_args, lambda op, raw: op == "dropout", exc))
     result = runner.invoke(app, ["stats", WRN])
     assert result.exit_code == BUG_EXIT, result.output
     assert "Traceback (most recent call last)" in result.output and "internal oops" in result.output
     assert "this is a bug in archspec" in result.output and "`archspec stats` on " in result.output
-    # the item the expander was working on: file:line:col and key path
+    # the item the parser was reading: file:line:col and key path
     assert "while compiling specs/lib/preact.yaml:" in result.output.replace(str(ROOT) + "/", "")
     assert "(blocks.B.body[0].residual.body[0].for.do[1])" in result.output
     assert "1 error" not in result.output
 
 
 def test_an_internal_error_while_building_names_the_item_and_the_block_uses(monkeypatch):
-    # a KeyError from shape inference of one node, only when building (check mode emits nothing)
+    # a KeyError from shape inference of one node, only when building (only expansion emits nodes)
     monkeypatch.setattr(archspec.expand, "infer_node_shape", _failing(
         archspec.expand.infer_node_shape, lambda graph, name: name.startswith("stage2.blocks.0.add"), KeyError("no shape")))
     result = runner.invoke(app, ["build", WRN, "--out", "/nonexistent-never-written"])
@@ -57,8 +58,8 @@ def test_an_internal_error_while_building_names_the_item_and_the_block_uses(monk
 
 def test_the_python_api_raises_the_original_exception_with_a_note(monkeypatch):
     exc = ValueError("internal oops")
-    monkeypatch.setattr(archspec.expand, "primitive_args",
-                        _failing(archspec.expand.primitive_args, lambda op, raw: op == "dropout", exc))
+    monkeypatch.setattr(archspec.parse, "primitive_args",
+                        _failing(archspec.parse.primitive_args, lambda op, raw: op == "dropout", exc))
     with pytest.raises(ValueError) as info:
         archspec.stats(WRN)
     assert info.value is exc and not isinstance(info.value, SpecError)
