@@ -1,7 +1,7 @@
 """The scope tree of an IR graph: the one place that reads structure off dotted node names.
 
 A node `inception_a.2.branch1.0.conv` sits in the scope `inception_a.2.branch1.0` (a conv unit), inside
-`inception_a.2.branch1` (a plain group: a branch of a concat), `inception_a.2` (a block use),
+`inception_a.2.branch1` (a `seq` composite: a branch of the concat), `inception_a.2` (a block use),
 `inception_a` (a repeat group) and the network root "". The expander records what each scope is in
 graph.graph["scopes"] ({path: {kind: block|repeat|item, key, parent, loc, count?, in_block?}}); a name
 prefix without a record is a plain group (a branch, a for-loop iteration, a residual body part) or,
@@ -17,7 +17,18 @@ Kinds of scope
     head       the top-level `head:` section (no record)
     group      any other name prefix (no record)
 
-Every scope lists its items (own nodes and child scopes) in network order, which is spec order.
+Every scope lists its items (own nodes and child scopes) in network order: the order the expander
+emitted them, which follows the spec (a residual's preact, body, shortcut, add, act).
+
+The API, for reports, diagrams and backends
+    scope_tree(graph) -> ScopeTree     tree.root, tree[path], tree.get(path), path in tree, tree.scopes()
+    tree.scope_of(node), tree.chain(node_or_path), tree.enclosing(node_or_path)
+    Scope: path, kind, key, name, parent, items, children, own_nodes, loc, count, in_block, recorded,
+           depth, label, walk(), nodes(), contains(name), relative(name),
+           inputs()  (nodes outside it that it reads), outputs()  (its nodes read outside or graph outputs),
+           params(), macs()
+    stages(graph) -> [Stage]           the one definition of a top-level stage; unfold(stage) splits the head
+    scope_problems(graph)              consistency checks, reported by ir.lint
 """
 from __future__ import annotations
 

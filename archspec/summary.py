@@ -24,6 +24,7 @@ class SummaryRow:
     op_kinds: list[str] = field(default_factory=list)
     train_only: bool = True
     leaf: bool = True  # no rows below it at this depth (its counts are not split further)
+    short: str = ""  # the name relative to the row above it ('conv1' for 'stem.conv1'): what a table indents
 
 
 def _kind(graph: nx.DiGraph, item) -> str:
@@ -48,7 +49,8 @@ def _row(graph: nx.DiGraph, item, depth: int) -> SummaryRow | None:
     row = SummaryRow(item.path if isinstance(item, Scope) else item, depth, _kind(graph, item),
                      tuple(metas[-1]["shape"]), sum(m["params"] for m in metas), sum(m["macs"] for m in metas),
                      len(nodes), list(dict.fromkeys(graph.nodes[n]["op"] for n in nodes)),
-                     all(bool(m.get("train_only")) for m in metas))
+                     all(bool(m.get("train_only")) for m in metas),
+                     short=item.name if isinstance(item, Scope) else scope_tree(graph).scope_of(item).relative(item))
     if not row.kind:  # a plain group of items (a for-loop body, a shortcut): name what it holds
         row.kind = ", ".join(row.op_kinds[:4]) + (", ..." if len(row.op_kinds) > 4 else "")
     return row
