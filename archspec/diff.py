@@ -72,14 +72,7 @@ def shape_text(shape) -> str:
 
 def diff_stages_of(graph: nx.DiGraph) -> list[Stage]:
     """The top-level stages (scopes.stages) with what a diff compares: block (or op), repeats, output, counts."""
-    out = []
-    for stage in stages(graph):
-        if stage.kind == "node":  # a top-level op, or an unrecorded group (the head)
-            block = graph.nodes[stage.nodes[0]]["op"] if len(stage.nodes) == 1 else stage.name
-        else:
-            block = stage.key
-        out.append(Stage(stage.name, block, stage.count, stage.output, stage.params, stage.macs))
-    return out
+    return [Stage(s.name, s.what, s.count, s.output, s.params, s.macs) for s in stages(graph)]
 
 
 def _stage_changes(a: Stage, b: Stage) -> list[str]:

@@ -41,10 +41,7 @@ def stage_rows(graph: nx.DiGraph) -> list[StageRow]:
     """One row per top-level stage (scopes.stages), in network order."""
     rows = []
     for stage in stages(graph):
-        if stage.kind == "node":  # a top-level op, or an unrecorded group (the head)
-            kind = graph.nodes[stage.nodes[0]]["op"] if len(stage.nodes) == 1 else stage.name
-        else:
-            kind = stage.scope.label
+        kind = stage.what if stage.kind == "node" else stage.scope.label
         rows.append(StageRow(stage.name, kind, stage.output, stage.params, stage.macs, stage.train_only))
     return rows
 

@@ -157,9 +157,20 @@ class ScopeTree:
             parent = self._scope(node.rpartition(".")[0], records)
             parent.items.append(node)
             self._of[node] = parent
-        for path in records:  # a recorded scope with no nodes (every item skipped by `when:`)
-            self._scope(path, records)
+        order = {path: i for i, path in enumerate(records)}  # records are written in pre-order
+        for path in records:
+            if path not in self._by_path:  # a recorded scope with no nodes (every item skipped by `when:`)
+                self._place(self._scope(path, records), order)
         self._signature = _signature(graph)
+
+    @staticmethod
+    def _place(scope: Scope, order: dict) -> None:
+        """Move a scope without nodes before the first sibling scope recorded after it."""
+        items = scope.parent.items
+        items.remove(scope)
+        later = (k for k, item in enumerate(items)
+                 if isinstance(item, Scope) and order.get(item.path, -1) > order[scope.path])
+        items.insert(next(later, len(items)), scope)
 
     def _scope(self, path: str, records: dict) -> Scope:
         scope = self._by_path.get(path)
@@ -248,6 +259,13 @@ class Stage:
     def key(self) -> str:
         """The block name, composite op or 'conv' of a recorded scope; '' otherwise."""
         return self.scope.key if self.kind != "node" else ""
+
+    @property
+    def what(self) -> str:
+        """The key of a recorded scope, else the op of a single node, else the name (the head)."""
+        if self.kind != "node":
+            return self.key
+        return self.graph.nodes[self.nodes[0]]["op"] if len(self.nodes) == 1 else self.name
 
     @property
     def count(self) -> int:

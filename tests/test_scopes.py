@@ -7,7 +7,7 @@ import pytest
 
 import archspec
 from archspec.diff import diff_stages_of
-from archspec.report import stage_rows, totals
+from archspec.report import stage_rows, stats_dict, totals
 from archspec.scopes import Scope, scope_tree, stages
 from archspec.structure import network_units
 
@@ -129,3 +129,27 @@ def test_inception_v4_stages(v4):
     assert [s.output for s in stages(v4)][-2:] == [(1536, 8, 8), (1000,)]
     blocks = [s for s in scope_tree(v4).scopes() if s.kind == "block"]
     assert len(blocks) == 1 + 4 + 1 + 7 + 1 + 3
+
+
+def test_a_block_use_without_nodes_keeps_its_place(write_spec):
+    path = write_spec("""\
+name: empty
+input: [3, 8, 8]
+blocks:
+  maybe:
+    params: {use: {type: bool, default: false}}
+    body:
+      - {relu, when: use}
+network:
+  - {conv: 3x3 4, name: stem}
+  - maybe
+  - {maybe: {use: true}}
+head:
+  - global_avgpool
+""")
+    spec, graph = archspec.compile_spec(path, debug=True)
+    tree = scope_tree(graph)
+    assert [(i.path, i.kind) for i in tree.root.children] == [
+        ("stem", "conv"), ("maybe", "block"), ("maybe_2", "block"), ("head", "head")]
+    assert tree["maybe"].nodes() == [] and [s.name for s in stages(graph)] == ["stem", "maybe_2", "head"]
+    assert stats_dict(spec, graph)["blocks"]["maybe"]["uses"] == 2
