@@ -153,3 +153,14 @@ head:
         ("stem", "conv"), ("maybe", "block"), ("maybe_2", "block"), ("head", "head")]
     assert tree["maybe"].nodes() == [] and [s.name for s in stages(graph)] == ["stem", "maybe_2", "head"]
     assert stats_dict(spec, graph)["blocks"]["maybe"]["uses"] == 2
+
+
+@pytest.mark.parametrize("module", ["report", "summary", "diff", "structure", "backends/graphviz_common",
+                                    "backends/graphviz_blocks", "backends/graphviz_layers",
+                                    "backends/graphviz_render"])
+def test_readers_of_the_ir_do_not_split_names(module):
+    """Scopes come from archspec.scopes; these modules never take node names apart themselves."""
+    source = (ROOT / "archspec" / f"{module}.py").read_text()
+    for pattern in ('split(".")', "split('.')", 'rsplit(".', "rsplit('.", 'rpartition(".', "rpartition('.",
+                    'graph.graph["scopes"]', "graph.graph['scopes']"):
+        assert pattern not in source, (module, pattern)
