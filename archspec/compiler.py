@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 from typing import Any, Mapping
@@ -21,10 +22,12 @@ from .features import TapError, named_taps
 from .checks import Checker, Scope
 from .composites import EXPANDERS
 from .expand import Expander
+from .ir import check as check_ir
 from .items import NAME_RE, PRIMITIVES, RESERVED
 from .params import block_param_names, resolve_spec_params
 from .parse import Parser
 from .passes import count, mark_train_only
+from .scopes import scope_tree
 from .syntax import Seq
 from .values import NotYetKnown, evaluate_value
 from .walk import BUILTINS, BlockRef, Env
@@ -33,6 +36,7 @@ from .documents import load_document, load_imports
 from .yamlsource import SourceDoc
 
 MAX_INPUT_SIZE = 65_536
+PASSES = (("mark_train_only", mark_train_only), ("count", count))  # run by lower() in this order, after expansion
 DEFAULTS_KEYS = sorted({p.defaults_key for p in PRIMITIVES.values() if p.defaults_key})
 
 
@@ -212,16 +216,23 @@ def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, 
     return tuple(shape)
 
 
-def lower(spec: Spec) -> nx.DiGraph:
-    """Expand a validated spec into the IR graph with every shape inferred and every node counted."""
+def debug_enabled() -> bool:
+    """Whether ARCHSPEC_DEBUG is set to 1/true/yes: then lower() lints the IR after every pass."""
+    return os.environ.get("ARCHSPEC_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def lower(spec: Spec, debug: bool | None = None) -> nx.DiGraph:
+    """Expand a validated spec into the IR graph with every shape inferred and every node counted. With
+    debug (default: ARCHSPEC_DEBUG), lint the IR after each pass; a problem raises ir.LintError, a bug in
+    archspec."""
     try:
-        return _lower(spec)
+        return _lower(spec, debug_enabled() if debug is None else debug)
     except Exception as exc:  # a bug: say which spec (the expander names the item when it was in one)
         note_compiling(exc, f"the spec {spec.file}")
         raise
 
 
-def _lower(spec: Spec) -> nx.DiGraph:
+def _lower(spec: Spec, debug: bool) -> nx.DiGraph:
     sink = DiagnosticSink()
     ex = Expander(spec.blocks, sink, EXPANDERS, graph_name=spec.name)
     env = Env(spec.source, spec.scope, spec.defaults, block_param_names(spec.doc.params))
@@ -239,7 +250,12 @@ def _lower(spec: Spec) -> nx.DiGraph:
     aux = graph.graph["aux_outputs"]
     graph.graph.update(input="input", outputs=[x.node] + [a["node"] for a in aux], file=spec.file,
                        params_values=plain_values(spec.params))
-    graph = count(mark_train_only(graph))
+    if debug:
+        check_ir(graph, "expansion")
+    for name, run in PASSES:
+        graph = run(graph)
+        if debug:
+            check_ir(graph, name)
     if spec.doc.features:
         _check_feature_taps(spec, graph)
     return graph
@@ -252,20 +268,20 @@ def _check_feature_taps(spec: Spec, graph: nx.DiGraph) -> None:
         try:
             named_taps(graph, [name])
         except TapError as exc:
-            scopes = {".".join(n.split(".")[:k]) for n in graph.nodes for k in range(1, n.count(".") + 2)}
+            known = [s.path for s in scope_tree(graph).scopes() if s.path] + list(graph.nodes)
             sink.add(Diagnostic(str(exc), spec.source.loc(("features", i)), ("features", i),
-                                did_you_mean(name, sorted(scopes))))
+                                did_you_mean(name, known)))
     sink.raise_if_any()
     graph.graph["feature_taps"] = list(spec.doc.features)
 
 
-def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None
-                 ) -> tuple[Spec, nx.DiGraph]:
-    """Load (unless given a Spec) and lower: the whole front half of the pipeline."""
+def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None,
+                 debug: bool | None = None) -> tuple[Spec, nx.DiGraph]:
+    """Load (unless given a Spec) and lower: the whole front half of the pipeline (debug: see lower)."""
     spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
     if isinstance(spec_or_path, Spec) and overrides:
         spec = with_overrides(spec, overrides)
-    return spec, lower(spec)
+    return spec, lower(spec, debug)
 
 
 def with_overrides(spec: Spec, overrides: Mapping[str, Any]) -> Spec:

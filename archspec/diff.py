@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .report import top_level_groups, totals
+from .report import totals
+from .scopes import stages
 from .structure import outermost_block_uses, signature
 
 
@@ -69,22 +70,9 @@ def shape_text(shape) -> str:
     return f"{shape[1]}x{shape[2]}x{shape[0]}" if len(shape) == 3 else "x".join(map(str, shape))
 
 
-def stages(graph: nx.DiGraph) -> list[Stage]:
-    """Nodes grouped by the first segment of their name, in network order (the input left out)."""
-    scopes = graph.graph["scopes"]
-    groups = top_level_groups(graph)
-    out = []
-    for top, names in groups.items():
-        scope = scopes.get(top)
-        if scope is None:
-            block = graph.nodes[names[0]]["op"] if len(names) == 1 else top
-        else:
-            block = scope["key"]
-        out.append(Stage(top, block, scope.get("count", 1) if scope else 1,
-                         tuple(graph.nodes[names[-1]]["meta"]["shape"]),
-                         sum(graph.nodes[n]["meta"]["params"] for n in names),
-                         sum(graph.nodes[n]["meta"]["macs"] for n in names)))
-    return out
+def diff_stages_of(graph: nx.DiGraph) -> list[Stage]:
+    """The top-level stages (scopes.stages) with what a diff compares: block (or op), repeats, output, counts."""
+    return [Stage(s.name, s.what, s.count, s.output, s.params, s.macs) for s in stages(graph)]
 
 
 def _stage_changes(a: Stage, b: Stage) -> list[str]:
@@ -119,11 +107,10 @@ def diff_stages(a: list[Stage], b: list[Stage]) -> list[StageDiff]:
 
 def _block_instances(graph: nx.DiGraph) -> dict[str, list[tuple]]:
     """block name -> the structure (with widths) of each outermost use, in order."""
-    scopes = graph.graph["scopes"]
     out: dict[str, list[tuple]] = {}
-    for path, nodes in outermost_block_uses(graph).items():
-        if scopes[path]["kind"] == "block":
-            out.setdefault(scopes[path]["key"], []).append(signature(graph, path, nodes, widths=True))
+    for scope in outermost_block_uses(graph):
+        if scope.kind == "block":
+            out.setdefault(scope.key, []).append(signature(graph, scope, widths=True))
     return out
 
 
@@ -174,4 +161,4 @@ def diff_specs(spec_a, graph_a: nx.DiGraph, spec_b, graph_b: nx.DiGraph) -> Spec
     pa, ma = totals(graph_a)
     pb, mb = totals(graph_b)
     return SpecDiff(spec_a.name, spec_b.name, (pa, pb), (ma, mb), diff_values(spec_a, spec_b),
-                    diff_blocks(spec_a, graph_a, spec_b, graph_b), diff_stages(stages(graph_a), stages(graph_b)))
+                    diff_blocks(spec_a, graph_a, spec_b, graph_b), diff_stages(diff_stages_of(graph_a), diff_stages_of(graph_b)))

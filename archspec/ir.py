@@ -8,7 +8,9 @@ Node attributes
     scope   innermost block use that produced it ("inception_a.2"), "" at top level
     meta    results of passes: shape, params, macs
 Graph attributes
-    name, input (node name), outputs (node names), scopes {path: {"block", "src", "parent"}}
+    name, input (node name), outputs (node names), aux_outputs,
+    scopes {path: {"kind": block|repeat|item, "key", "parent", "loc", "count"?, "in_block"?}}, read through
+    archspec.scopes.scope_tree (the typed scope tree), never by splitting names
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import networkx as nx
 
 from .errors import InternalError
 from .ops import OPS
+from .scopes import scope_problems
 
 
 def new_graph(name: str) -> nx.DiGraph:
@@ -50,7 +53,6 @@ def lint(graph: nx.DiGraph) -> list[str]:
     """Structural problems, each naming the offending node (empty list = well formed)."""
     problems = []
     seen: set[str] = set()
-    names = set(graph.nodes)
     for name in graph.nodes:
         data = graph.nodes[name]
         op = OPS.get(data.get("op"))
@@ -63,13 +65,25 @@ def lint(graph: nx.DiGraph) -> list[str]:
             problems.append(f"{name}: {op.name} takes {op.arity} input(s), has {len(data['inputs'])}")
         if op.arity is None and len(data["inputs"]) < 2:
             problems.append(f"{name}: {op.name} needs at least two inputs")
-        if any(other.startswith(name + ".") for other in names):
-            problems.append(f"{name}: name is also used as a scope of other nodes")
         seen.add(name)
     for out in graph.graph["outputs"]:
         if out not in graph:
             problems.append(f"output {out!r} is not a node")
-    return problems
+    return problems + scope_problems(graph)
+
+
+class LintError(RuntimeError):
+    """The IR broke one of its invariants after a pass: a bug in archspec, never a mistake in the spec."""
+
+
+def check(graph: nx.DiGraph, after: str) -> nx.DiGraph:
+    """Raise LintError naming the first offending node if lint finds a problem; return graph otherwise."""
+    problems = lint(graph)
+    if problems:
+        more = f" (and {len(problems) - 1} more: {'; '.join(problems[1:4])})" if len(problems) > 1 else ""
+        raise LintError(f"this is a bug in archspec, not in your spec: the IR of {graph.graph.get('file') or graph.graph['name']} "
+                        f"is malformed after {after}: {problems[0]}{more}; please report it")
+    return graph
 
 
 def _jsonable(value: Any) -> Any:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from .backends.diagram_labels import conv_text, op_text
-from .report import repeat_label, totals
+from .report import totals
+from .scopes import Scope, scope_tree
 
 
 @dataclass
@@ -23,50 +24,58 @@ class SummaryRow:
     op_kinds: list[str] = field(default_factory=list)
     train_only: bool = True
     leaf: bool = True  # no rows below it at this depth (its counts are not split further)
+    short: str = ""  # the name relative to the row above it ('conv1' for 'stem.conv1'): what a table indents
 
 
-def _kind(graph: nx.DiGraph, prefix: str) -> str:
-    scope = graph.graph["scopes"].get(prefix)
-    if prefix in graph and scope is None:
-        data = graph.nodes[prefix]
+def _kind(graph: nx.DiGraph, item) -> str:
+    """What a row holds: the op of a node, the block (x N) of a scope, a conv unit's paper label."""
+    if not isinstance(item, Scope):
+        data = graph.nodes[item]
         return f"{data['op']} ({op_text(data)})" if data["op"] not in ("input",) else "input"
-    if scope is None:
-        return "head" if prefix == "head" else ""
-    if scope["kind"] == "repeat":
-        return repeat_label(scope)
-    if scope["kind"] == "item" and scope["key"] == "conv" and f"{prefix}.conv" in graph:
-        return f"conv ({conv_text(graph.nodes[prefix + '.conv']['attrs'])})"
-    return scope["key"]
+    if item.kind == "head":
+        return "head"
+    if item.kind == "conv":
+        conv = next((n for n in item.own_nodes if graph.nodes[n]["op"] == "conv2d"), None)
+        if conv is not None:
+            return f"conv ({conv_text(graph.nodes[conv]['attrs'])})"
+    return item.label if item.recorded else ""
+
+
+def _row(graph: nx.DiGraph, item, depth: int) -> SummaryRow | None:
+    nodes = item.nodes() if isinstance(item, Scope) else [item]
+    if not nodes:
+        return None
+    metas = [graph.nodes[n]["meta"] for n in nodes]
+    row = SummaryRow(item.path if isinstance(item, Scope) else item, depth, _kind(graph, item),
+                     tuple(metas[-1]["shape"]), sum(m["params"] for m in metas), sum(m["macs"] for m in metas),
+                     len(nodes), list(dict.fromkeys(graph.nodes[n]["op"] for n in nodes)),
+                     all(bool(m.get("train_only")) for m in metas),
+                     short=item.name if isinstance(item, Scope) else scope_tree(graph).scope_of(item).relative(item))
+    if not row.kind:  # a plain group of items (a for-loop body, a shortcut): name what it holds
+        row.kind = ", ".join(row.op_kinds[:4]) + (", ..." if len(row.op_kinds) > 4 else "")
+    return row
 
 
 def summary_rows(graph: nx.DiGraph, depth: int = 2) -> list[SummaryRow]:
-    """Every name prefix of at most `depth` segments, in network order; a row's counts include everything
-    under it, so only the leaf rows add up to the totals."""
+    """A row per scope and node at most `depth` levels deep, in network order; a row's counts include
+    everything under it, so only the leaf rows add up to the totals."""
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
-    rows: dict[str, SummaryRow] = {}
-    for name in graph.nodes:
-        meta = graph.nodes[name]["meta"]
-        parts = name.split(".")
-        for d in range(1, min(depth, len(parts)) + 1):
-            prefix = ".".join(parts[:d])
-            row = rows.get(prefix)
+    rows: list[SummaryRow] = []
+
+    def visit(scope: Scope, level: int) -> None:
+        for item in scope.items:
+            row = _row(graph, item, level)
             if row is None:
-                row = rows[prefix] = SummaryRow(prefix, d, _kind(graph, prefix), tuple(meta["shape"]))
-                parent = rows.get(".".join(parts[:d - 1])) if d > 1 else None
-                if parent is not None:
-                    parent.leaf = False
-            row.output = tuple(meta["shape"])
-            row.params += meta["params"]
-            row.macs += meta["macs"]
-            row.ops += 1
-            row.train_only = row.train_only and bool(meta.get("train_only"))
-            if graph.nodes[name]["op"] not in row.op_kinds:
-                row.op_kinds.append(graph.nodes[name]["op"])
-    for row in rows.values():  # a plain group of items (a for-loop body, a shortcut): name what it holds
-        if not row.kind:
-            row.kind = ", ".join(row.op_kinds[:4]) + (", ..." if len(row.op_kinds) > 4 else "")
-    return list(rows.values())
+                continue
+            rows.append(row)
+            if isinstance(item, Scope) and level < depth:
+                before = len(rows)
+                visit(item, level + 1)
+                row.leaf = len(rows) == before
+
+    visit(scope_tree(graph).root, 1)
+    return rows
 
 
 def summary_totals(graph: nx.DiGraph) -> dict:

@@ -1,11 +1,15 @@
-"""Shared fixtures: every spec in specs/ is a test parameter, so new specs are covered automatically."""
+"""Shared fixtures: every spec in specs/ is a test parameter, so new specs are covered automatically.
+The whole suite runs with ARCHSPEC_DEBUG=1: every compile lints the IR after each pass."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("ARCHSPEC_DEBUG", "1")  # ARCHSPEC_DEBUG=0 pytest ... to time the suite without it
+
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))  # specs/lib/ holds block libraries
 
 

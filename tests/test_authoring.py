@@ -73,6 +73,7 @@ def build_and_check(path, overrides=None):
     return stats, model
 
 
+@pytest.mark.slow
 def test_a_multi_branch_concat_block(lib):
     write(lib, {"net.yaml": """\
         name: mixnet
@@ -111,6 +112,7 @@ def test_a_block_that_uses_other_user_blocks_from_another_file(lib):
     assert "cell.down.shortcut.conv.conv" in dict(model.named_modules())
 
 
+@pytest.mark.slow
 def test_a_parametric_network_family(lib):
     write(lib, {"family.yaml": """\
         name: cellnet

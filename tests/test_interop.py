@@ -3,6 +3,7 @@ scripts/make_timm_fixtures.py hold timm's state_dict names/shapes and timm's log
 weights; here the same weights go through load_timm_state_dict into archspec-built models."""
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -18,12 +19,20 @@ FIXTURES = ROOT / "tests" / "fixtures" / "timm"
 ARCHS = ("inception_v4", "inception_resnet_v2", "inception_v3")
 
 
+@functools.cache
 def fixture(arch):
     return json.loads((FIXTURES / f"{arch}.json").read_text())
 
 
-def timm_state_dict(arch):
+@functools.cache
+def _synthetic_weights(arch):
+    """Generating the synthetic weights takes seconds per network: once per session."""
     return synthetic_state_dict(dict(fixture(arch)["state_dict"]))
+
+
+def timm_state_dict(arch):
+    """A fresh dict (tests add and remove entries) of the session's synthetic tensors (never written to)."""
+    return dict(_synthetic_weights(arch))
 
 
 _MODELS: dict = {}
@@ -37,6 +46,7 @@ def built(arch, overrides=None):
     return _MODELS[key]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHS)
 def test_logits_equal_timm_after_loading_its_state_dict(arch):
     record = fixture(arch)
@@ -64,6 +74,7 @@ def test_auxiliary_head_of_torchvision_layout_maps_too():
     assert mapping["aux_logits.fc.weight"] == "AuxLogits.fc.weight"
 
 
+@pytest.mark.slow
 def test_a_missing_tensor_is_named():
     model = built("inception_v4")
     state = timm_state_dict("inception_v4")
@@ -72,6 +83,7 @@ def test_a_missing_tensor_is_named():
         load_timm_state_dict(model, state)
 
 
+@pytest.mark.slow
 def test_an_unused_tensor_is_named():
     model = built("inception_v4")
     state = timm_state_dict("inception_v4")
@@ -80,6 +92,7 @@ def test_an_unused_tensor_is_named():
         load_timm_state_dict(model, state)
 
 
+@pytest.mark.slow
 def test_a_shape_mismatch_is_named():
     model = built("inception_v4_1001")
     with pytest.raises(WeightMismatch, match=r"shape mismatch: timm 'last_linear\.weight' is \(1000, 1536\)"):

@@ -6,7 +6,9 @@ import json
 import pytest
 
 import archspec
-from archspec.ir import add_node, dumps_json, from_json, lint, new_graph, to_json, to_text
+from archspec import compiler
+from archspec.compiler import lower
+from archspec.ir import LintError, add_node, dumps_json, from_json, lint, new_graph, to_json, to_text
 from archspec.ops import ShapeError
 from archspec.passes import count, infer_shapes
 
@@ -71,3 +73,33 @@ def test_nodes_carry_their_spec_location():
     assert node["src"]["trace"][0].startswith("in block 'reduction_a' used at")
     assert "inception_v4.yaml:" in node["src"]["trace"][0]
     assert node["scope"] == "reduction_a"
+
+
+def test_lint_checks_the_scope_tree():
+    g = tiny_graph()
+    assert lint(g) == []
+    g.graph["scopes"]["a"] = {"kind": "block", "key": "blk", "parent": "nowhere", "loc": ""}
+    assert any("'nowhere' is not a scope enclosing it" in p for p in lint(g))
+    g = tiny_graph()
+    g.nodes["b"]["scope"] = "a"  # b is not inside a
+    assert any(p.startswith("b: its block use 'a'") for p in lint(g))
+    add_node(g, "cat.x", "act", {"fn": "relu"}, ["cat"], SRC, "")
+    assert any(p.startswith("cat: name is also used as a scope") for p in lint(g))
+
+
+def test_debug_lowering_lints_after_every_pass(monkeypatch):
+    spec = archspec.load_spec(ROOT / "specs" / "wrn.yaml")
+    assert lower(spec, debug=True).number_of_nodes() > 0
+
+    def breaks_a_name(graph):  # a pass with a bug: a node reads one defined after it
+        first = next(n for n in graph.nodes if graph.nodes[n]["inputs"])
+        graph.nodes[first]["inputs"] = [list(graph.nodes)[-1]]
+        return graph
+
+    monkeypatch.setattr(compiler, "PASSES", (("broken", breaks_a_name),) + compiler.PASSES)
+    with pytest.raises(LintError, match=r"bug in archspec.*after broken: .*reads a node that is not defined"):
+        lower(spec, debug=True)
+    lower(spec, debug=False)  # without the flag the pipeline does not look
+    monkeypatch.setenv("ARCHSPEC_DEBUG", "1")
+    with pytest.raises(LintError):
+        lower(spec)

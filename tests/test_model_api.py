@@ -199,3 +199,21 @@ def test_every_shipped_spec_scripts(spec_path):
     x = _x(model, 1)
     with torch.no_grad():
         torch.testing.assert_close(scripted(x), model(x))
+
+
+def test_torch_save_of_the_whole_model_loads_in_a_fresh_process(tiny, tmp_path):
+    """Generated classes pickle as their source, so a process that never built the spec can load it."""
+    import subprocess
+    import sys
+
+    x = _x(tiny)
+    torch.save(tiny, tmp_path / "model.pt")
+    torch.save(x, tmp_path / "x.pt")
+    with torch.no_grad():
+        torch.save(tiny(x), tmp_path / "want.pt")
+    script = ("import torch; d = {!r}; m = torch.load(d + '/model.pt', weights_only=False); "
+              "x = torch.load(d + '/x.pt'); w = torch.load(d + '/want.pt'); "
+              "torch.testing.assert_close(m(x), w); print(type(m).__name__)").format(str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "TinyMixed"

@@ -56,7 +56,7 @@ def test_network_level_of_every_spec(spec_path):
     for unit in units:
         label = dot.label(unit.name)
         if unit.kind == "repeat":
-            assert f"{unit.key} x{unit.scope['count']}" in label
+            assert f"{unit.key} x{unit.count}" in label
         assert LOC.search(dot.nodes[unit.name]["tooltip"]), unit.name
     params, macs = totals(graph)
     title = text_of(dot.graph["label"])

@@ -131,6 +131,7 @@ def conv_padding(case) -> tuple[int, int]:
     return (padding, padding) if isinstance(padding, int) else tuple(padding)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(conv_cases())
 def test_conv_shape_params_and_macs_match_torch(case):
@@ -180,6 +181,7 @@ def pool_cases(draw):
                 channels=draw(st.integers(1, 4)), size=(draw(st.integers(1, 40)), draw(st.integers(1, 40))))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(pool_cases())
 def test_pool_shape_matches_torch(case):

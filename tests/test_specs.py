@@ -34,6 +34,7 @@ def test_ir_params_equal_module_numel(spec_path, compiled):
     assert totals(graph)[0] == sum(p.numel() for p in model.parameters())
 
 
+@pytest.mark.slow
 def test_ir_macs_and_shape_equal_a_real_forward(spec_path, compiled):
     _, graph, model = compiled(spec_path)
     x = torch.randn(1, *graph.nodes["input"]["meta"]["shape"])
@@ -43,6 +44,7 @@ def test_ir_macs_and_shape_equal_a_real_forward(spec_path, compiled):
     assert tuple(y.shape[1:]) == output_shape(graph)
 
 
+@pytest.mark.slow
 def test_every_node_shape_matches_pytorch(spec_path, compiled):
     """Each IR node's shape equals the shape of the tensor its module really produces."""
     _, graph, model = compiled(spec_path)

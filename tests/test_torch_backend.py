@@ -26,6 +26,7 @@ def test_gradients_reach_every_parameter(model):
     assert not missing
 
 
+@pytest.mark.slow
 def test_a_few_sgd_steps_reduce_the_loss(model):
     torch.manual_seed(0)
     x, y = torch.randn(16, 3, 24, 24), torch.randint(0, 7, (16,))
@@ -86,6 +87,7 @@ def test_onnx_export_runs_in_onnxruntime_with_a_dynamic_batch(model, tmp_path):
         torch.testing.assert_close(torch.from_numpy(out), model(x), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jit is deprecated, but the issue asks for it
 def test_torch_jit_trace(model):
     model.eval()
@@ -128,6 +130,7 @@ def test_forward_does_not_keep_intermediates(model):
     assert len(alive) > 50 and max(peak) <= 10  # keeping every intermediate would reach 50
 
 
+@pytest.mark.slow
 def test_in_place_relus_change_neither_outputs_nor_gradients(model):
     """Some ReLUs run in place for speed; switching them all off must give identical results."""
     relus = [m for m in model.modules() if isinstance(m, torch.nn.ReLU)]
@@ -153,6 +156,7 @@ def test_is_an_archnet_with_spec_name(model):
     assert isinstance(model, ArchNet) and model.spec_name == "tiny_mixed" and model.input_shape == (3, 24, 24)
 
 
+@pytest.mark.slow
 def test_auxiliary_head_is_returned_in_training_only():
     from torch.utils.flop_counter import FlopCounterMode
 

@@ -40,6 +40,7 @@ def test_the_network_compiles_and_counts(my_nets):
     assert other["params"] != stats["params"]
 
 
+@pytest.mark.slow
 def test_the_training_snippet_runs_and_learns(my_nets):
     cwd = os.getcwd()
     os.chdir(my_nets)
@@ -49,6 +50,7 @@ def test_the_training_snippet_runs_and_learns(my_nets):
         os.chdir(cwd)
 
 
+@pytest.mark.slow
 def test_the_error_shown_is_the_error_printed(my_nets):
     blocks = my_nets / "blocks.yaml"
     blocks.write_text(blocks.read_text().replace("- se: {ratio: ratio}", "- se: {ratio: 5}"))

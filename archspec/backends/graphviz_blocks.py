@@ -6,7 +6,8 @@ import math
 import graphviz
 import networkx as nx
 
-from ..structure import BlockType, block_types, conv_unit, exits, external_inputs
+from ..scopes import exits, external_inputs, scope_tree
+from ..structure import BlockType, block_types, conv_unit
 from .diagram_labels import (ACT_NAMES, FONT, OP_CATEGORY, conv_text, counts_text, fill, group_tooltip, html, hwc,
                              node_tooltip, op_text, tip)
 from .graphviz_common import GREY, add_legend, emit, nest, new_digraph, order_merge
@@ -42,15 +43,13 @@ def item_label(graph: nx.DiGraph, item: str, members: list[str], mark_linear: bo
 
 def uses_text(graph: nx.DiGraph, uses: list[str]) -> str:
     """'mixed_5b, mixed_5c' or 'block35 x10': a repeat group whose every repeat is listed is written as one."""
-    scopes = graph.graph["scopes"]
+    tree = scope_tree(graph)
     listed = set(uses)
     parts: list[str] = []
     for use in uses:
-        group = use.rpartition(".")[0]
-        scope = scopes.get(group)
-        whole = scope is not None and scope["kind"] == "repeat" and all(
-            f"{group}.{i}" in listed for i in range(scope["count"]))
-        text = f"{group} x{scope['count']}" if whole else use
+        group = tree[use].parent
+        whole = group.kind == "repeat" and {c.path for c in group.children} <= listed
+        text = f"{group.path} x{group.count}" if whole else use
         if text not in parts:
             parts.append(text)
     return ", ".join(parts[:5]) + (", …" if len(parts) > 5 else "")
@@ -70,7 +69,7 @@ def wrap(text: str, width: int = 52) -> list[str]:
 def _title(graph: nx.DiGraph, bt: BlockType, ambiguous: bool, spec) -> list[tuple[str, int | None, str | None]]:
     uses = len(bt.uses)
     text = uses_text(graph, bt.uses)
-    if graph.graph["scopes"][bt.first]["kind"] == "item":
+    if scope_tree(graph)[bt.first].kind == "composite":
         title = f"{bt.first} ({bt.key})"
     elif ambiguous:
         title = f"{bt.key} ({text})"
@@ -92,8 +91,8 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_lin
     """Draw one block use (its external inputs and output too); return (entry node, exit node) ids."""
     items = collapse(graph, bt.nodes)
     owner = {m: item for item, members in items.items() for m in members}
-    scopes = graph.graph["scopes"]
-    nested = {p for p in scopes if p.startswith(bt.first + ".") and scopes[p]["kind"] in ("block", "repeat")}
+    tree = scope_tree(graph)
+    nested = {s.path for s in tree[bt.first].walk() if s.path != bt.first and s.kind in ("block", "repeat")}
     sources = external_inputs(graph, bt.nodes)
     for k, producer in enumerate(sources):
         owner[producer] = f"__in{k}__{bt.first}"
@@ -110,19 +109,20 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_lin
         tooltip = "\n\n".join(node_tooltip(graph, m) for m in members)
         if len(members) > 1:
             output = hwc(graph.nodes[members[-1]]["meta"]["shape"])
-            tooltip = f"{item}: conv unit ({' + '.join(m.rsplit('.', 1)[1] for m in members)}), output {output}\n\n" \
+            parts = " + ".join(tree[item].relative(m) for m in members)
+            tooltip = f"{item}: conv unit ({parts}), output {output}\n\n" \
                 + tooltip
         target.node(item, label=text, shape=shape, fillcolor=fill(category), tooltip=tip(tooltip), **extra)
         if graph.nodes[members[-1]]["op"] in ("concat", "add", "mul"):
             order_merge(target, graph, members[-1], owner)
 
     def cluster_attrs(path: str) -> dict:
-        scope = scopes[path]
-        title = f"{scope['key']} x{scope['count']}" if scope["kind"] == "repeat" else scope["key"]
+        scope = tree[path]
+        title = f"{scope.key} x{scope.count}" if scope.kind == "repeat" else scope.key
         return {"label": title, "style": "dashed,rounded", "color": "#888888", "fontsize": "10",
-                "fontcolor": GREY, "labeljust": "l", "tooltip": tip(f"{path}: {title} ({scope.get('loc', '')})")}
+                "fontcolor": GREY, "labeljust": "l", "tooltip": tip(f"{path}: {title} ({scope.loc})")}
 
-    emit(dot, nest(list(items), nested), "", draw_item, cluster_attrs)
+    emit(dot, nest(graph, list(items), nested), "", draw_item, cluster_attrs)
     for item, members in items.items():
         for member in members:
             for producer in graph.nodes[member]["inputs"]:
@@ -156,7 +156,7 @@ def block_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
     ends = []
     for i, bt in enumerate(types):
         with dot.subgraph(name=f"cluster_block{i}") as sub:
-            extra = [f"uses: {', '.join(bt.uses)}", f"spec: {graph.graph['scopes'][bt.first].get('loc', '')}"]
+            extra = [f"uses: {', '.join(bt.uses)}", f"spec: {scope_tree(graph)[bt.first].loc}"]
             sub.attr(label=_cluster_label(graph, bt, keys.count(bt.key) > 1, spec), labeljust="l", style="rounded",
                      color="#777777", fontname=FONT, margin="12",
                      tooltip=tip(group_tooltip(graph, f"block {bt.key} ({bt.first})", bt.nodes, extra)))

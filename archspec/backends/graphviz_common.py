@@ -9,6 +9,7 @@ import graphviz
 import networkx as nx
 
 from ..report import totals
+from ..scopes import Scope, scope_tree
 from .diagram_labels import CATEGORIES, FONT, hwc, legend_table, short
 
 LEVELS = ("network", "block", "layer")
@@ -78,19 +79,19 @@ def write(dot: graphviz.Digraph, path: Path, fmt: str | None = None) -> Path:
 
 # ---------------------------------------------------------------------------------- nesting and order
 
-def nest(names: list[str], clusters: set[str]) -> dict[str, list[tuple[str, str]]]:
-    """Place names in nested clusters by name prefix: {cluster: [("cluster"|"node", name), ...]}, root ""."""
+def nest(graph: nx.DiGraph, names: list[str], clusters: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Place nodes (or conv-unit scopes) in the nested clusters of their enclosing scopes:
+    {cluster: [("cluster"|"node", name), ...]}, root ""."""
     tree: dict[str, list[tuple[str, str]]] = {"": []}
+    scopes = scope_tree(graph)
     for name in names:
-        parts = name.split(".")
         parent = ""
-        for depth in range(1, len(parts)):
-            prefix = ".".join(parts[:depth])
-            if prefix in clusters:
-                if prefix not in tree:
-                    tree[prefix] = []
-                    tree[parent].append(("cluster", prefix))
-                parent = prefix
+        for scope in scopes.enclosing(name):
+            if scope.path in clusters:
+                if scope.path not in tree:
+                    tree[scope.path] = []
+                    tree[parent].append(("cluster", scope.path))
+                parent = scope.path
         tree[parent].append(("node", name))
     return tree
 
@@ -106,15 +107,15 @@ def emit(dot, tree: dict, key: str, draw_node, cluster_attrs) -> None:
             emit(sub, tree, name, draw_node, cluster_attrs)
 
 
-def _reaches(graph: nx.DiGraph, source: str, target: str, prefix: str) -> bool:
-    """Whether target reads source, following only nodes named under prefix."""
+def _reaches(graph: nx.DiGraph, source: str, target: str, scope: Scope) -> bool:
+    """Whether target reads source, following only nodes inside scope."""
     stack, seen = [target], set()
     while stack:
         node = stack.pop()
         for producer in graph.nodes[node]["inputs"]:
             if producer == source:
                 return True
-            if producer.startswith(prefix) and producer not in seen:
+            if scope.contains(producer) and producer not in seen:
                 seen.add(producer)
                 stack.append(producer)
     return False
@@ -134,13 +135,13 @@ def _chain(target, ids: list[str]) -> None:
 def order_merge(target, graph: nx.DiGraph, merge: str, owner=None) -> None:
     """Keep the branches of a concat/add/mul left to right in spec order (dot's `ordering` is unreliable
     inside clusters): the branches' last nodes go on one rank in input order, and so do their first nodes."""
-    prefix = merge.rpartition(".")[0] + "."
-    tails = [i for i in graph.nodes[merge]["inputs"] if i.startswith(prefix)]
-    tails = [t for t in tails if not any(o != t and _reaches(graph, t, o, prefix) for o in tails)]
+    scope = scope_tree(graph).scope_of(merge)
+    tails = [i for i in graph.nodes[merge]["inputs"] if scope.contains(i)]
+    tails = [t for t in tails if not any(o != t and _reaches(graph, t, o, scope) for o in tails)]
     heads = []
     for tail in tails:  # walk each branch back to its first node
         node = tail
-        while graph.nodes[node]["inputs"] and graph.nodes[node]["inputs"][0].startswith(prefix):
+        while graph.nodes[node]["inputs"] and scope.contains(graph.nodes[node]["inputs"][0]):
             node = graph.nodes[node]["inputs"][0]
         heads.append(node)
     ids = (lambda names: [owner[n] if owner else n for n in names])

@@ -4,35 +4,26 @@ from __future__ import annotations
 import graphviz
 import networkx as nx
 
-from ..structure import network_units
+from ..scopes import scope_tree, stages, unfold
+from ..structure import is_block_like
 from .diagram_labels import FONT, OP_CATEGORY, counts_text, fill, group_tooltip, html, hwc, node_tooltip, op_text, tip
 from .graphviz_common import GREY, add_legend, emit, nest, new_digraph, order_merge
 
 
 def _layer_clusters(graph: nx.DiGraph) -> set[str]:
     """Block uses, repeat groups, top-level composites (an aux head) and a box for the head's items."""
-    scopes = graph.graph["scopes"]
-    clusters = {p for p, s in scopes.items() if s["kind"] in ("block", "repeat")
-                or s["kind"] == "item" and s["key"] != "conv" and "." not in p}  # and top-level composites
-    for unit in network_units(graph):  # a group that is no scope (the head) was split by item: box it
-        top = unit.name.split(".")[0]
-        if unit.name != top:
-            clusters.add(top)
+    clusters = {s.path for s in scope_tree(graph).scopes() if s.kind in ("block", "repeat") or is_block_like(s)}
+    for stage in stages(graph):  # a group that is no scope (the head) is split by item: box it
+        if any(unit.name != stage.name for unit in unfold(stage)):
+            clusters.add(stage.name)
     return clusters
 
 
 def layer_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
     """Every primitive op with its shape, params and MACs, in nested clusters of block uses."""
     dot = new_digraph(graph, "layer", ranksep="0.2")
-    scopes = graph.graph["scopes"]
+    tree = scope_tree(graph)
     clusters = _layer_clusters(graph)
-    members: dict[str, list[str]] = {c: [] for c in clusters}
-    for name in graph.nodes:
-        parts = name.split(".")
-        for depth in range(1, len(parts)):
-            prefix = ".".join(parts[:depth])
-            if prefix in members:
-                members[prefix].append(name)
     used = set()
 
     def draw_node(target, name: str, cluster: str) -> None:
@@ -40,7 +31,7 @@ def layer_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
         meta = data["meta"]
         category = OP_CATEGORY[data["op"]]
         used.add(category)
-        rel = name[len(cluster) + 1:] if cluster else name
+        rel = tree[cluster].relative(name)
         detail = " · ".join(filter(None, (rel, hwc(meta["shape"]), counts_text(meta["params"], meta["macs"]))))
         target.node(name, label=html((op_text(data), 11, None), (detail, 9, GREY)), fillcolor=fill(category),
                     style="filled,rounded" + (",dashed" if meta.get("train_only") else ""),
@@ -49,22 +40,21 @@ def layer_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
             order_merge(target, graph, name)
 
     def cluster_attrs(path: str) -> dict:
-        scope = scopes.get(path)
-        nodes = members[path]
-        params = sum(graph.nodes[n]["meta"]["params"] for n in nodes)
-        macs = sum(graph.nodes[n]["meta"]["macs"] for n in nodes)
-        if scope is None:
+        scope = tree[path]
+        nodes = scope.nodes()
+        params, macs = scope.params(), scope.macs()
+        if not scope.recorded:
             title = path
-        elif scope["kind"] == "repeat":
-            title = f"{path}: {scope['key']} x{scope['count']}"
+        elif scope.kind == "repeat":
+            title = f"{path}: {scope.key} x{scope.count}"
         else:
-            title = path if path.rsplit(".", 1)[-1] == scope["key"] else f"{path}: {scope['key']}"
-        extra = [f"spec: {scope['loc']}"] if scope and scope.get("loc") else []
+            title = path if scope.name == scope.key else f"{path}: {scope.key}"
+        extra = [f"spec: {scope.loc}"] if scope.loc else []
         return {"label": html((title, 11, None), (counts_text(params, macs), 9, GREY), left=True),
                 "labeljust": "l", "style": "rounded", "color": "#999999", "fontname": FONT,
                 "tooltip": tip(group_tooltip(graph, title, nodes, extra))}
 
-    emit(dot, nest(list(graph.nodes), clusters), "", draw_node, cluster_attrs)
+    emit(dot, nest(graph, list(graph.nodes), clusters), "", draw_node, cluster_attrs)
     for name in graph.nodes:
         for producer in graph.nodes[name]["inputs"]:
             dot.edge(producer, name)

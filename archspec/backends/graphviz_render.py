@@ -5,8 +5,9 @@ from __future__ import annotations
 import graphviz
 import networkx as nx
 
-from ..report import repeat_label, totals
-from ..structure import Unit, external_inputs, network_units, unit_of
+from ..report import totals
+from ..scopes import external_inputs
+from ..structure import Unit, network_units, unit_of
 from .diagram_labels import (OP_CATEGORY, conv_text, counts_text, fill, group_tooltip, html, hwc, node_tooltip,
                              op_text, tip)
 from .graphviz_blocks import block_diagram
@@ -19,7 +20,7 @@ __all__ = ["FORMATS", "INSTALL_HINT", "LEVELS", "RenderError", "block_diagram", 
 
 def _unit_category(graph: nx.DiGraph, unit: Unit) -> str:
     ops = {graph.nodes[n]["op"] for n in unit.nodes}
-    if unit.kind == "item" and unit.key == "conv":
+    if unit.kind == "conv":
         return "conv"
     if len(unit.nodes) == 1:
         return OP_CATEGORY[graph.nodes[unit.nodes[0]]["op"]]
@@ -31,13 +32,12 @@ def _unit_category(graph: nx.DiGraph, unit: Unit) -> str:
 def _unit_text(graph: nx.DiGraph, unit: Unit) -> tuple[str, str]:
     """(title, subtitle) of a network-level node."""
     name = unit.name
-    if unit.kind == "repeat":
-        title = repeat_label(unit.scope)
-    elif unit.kind == "block":
-        title = unit.key
-    elif unit.kind == "item" and unit.key == "conv":
-        title = conv_text(graph.nodes[f"{name}.conv"]["attrs"]) if f"{name}.conv" in graph else name
-    elif unit.kind == "item":
+    if unit.kind in ("repeat", "block"):
+        title = unit.scope.label
+    elif unit.kind == "conv":
+        conv = next((n for n in unit.scope.own_nodes if graph.nodes[n]["op"] == "conv2d"), None)
+        title = conv_text(graph.nodes[conv]["attrs"]) if conv else name
+    elif unit.kind == "composite":
         return name, "auxiliary head (training only)" if unit.key == "aux" else unit.key
     else:
         title = op_text(graph.nodes[unit.nodes[0]])
@@ -67,10 +67,10 @@ def _unit_node(spec, graph: nx.DiGraph, unit: Unit, show_doc: bool, total_macs: 
     lines += [(_clip(doc), 9, GREY)] * bool(doc and show_doc)
     lines += [(counts_text(params, macs), 9, GREY)] * bool(params or macs)
     what = "block" if unit.kind in ("block", "repeat") else "item"
-    extra = [f"{what}: {unit.key}" + (f" x{unit.scope['count']}" if unit.kind == "repeat" else "")] * bool(unit.key)
+    extra = [f"{what}: {unit.key}" + (f" x{unit.count}" if unit.kind == "repeat" else "")] * bool(unit.key)
     extra += [f"doc: {doc}"] * bool(doc)
-    if unit.scope and unit.scope.get("loc"):
-        extra.append(f"spec: {unit.scope['loc']}")
+    if unit.kind != "node" and unit.scope.loc:
+        extra.append(f"spec: {unit.scope.loc}")
     elif len(unit.nodes) == 1:
         extra.append(f"spec: {graph.nodes[unit.nodes[0]]['src'].get('loc', '')}")
     if block is not None:
