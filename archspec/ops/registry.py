@@ -185,7 +185,7 @@ class GlobalPool(Op):
         return (c, 1, 1) if attrs["keepdim"] else (c,)
 
     def lower(self, attrs, inputs):
-        from .backends.torch_modules import GlobalPool as Module
+        from ..backends.torch_modules import GlobalPool as Module
         return Module(attrs["mode"], attrs["keepdim"])
 
 
@@ -252,7 +252,7 @@ class Concat(Op):
         return (sum(s[0] for s in inputs), *first[1:])
 
     def lower(self, attrs, inputs):
-        from .backends.torch_modules import Concat as Module
+        from ..backends.torch_modules import Concat as Module
         return Module()
 
 
@@ -280,7 +280,7 @@ class Add(Op):
         return inputs[0]
 
     def lower(self, attrs, inputs):
-        from .backends.torch_modules import Add as Module
+        from ..backends.torch_modules import Add as Module
         return Module()
 
 
@@ -291,7 +291,7 @@ class Mul(Op):
         return _broadcast(inputs, "mul")
 
     def lower(self, attrs, inputs):
-        from .backends.torch_modules import Mul as Module
+        from ..backends.torch_modules import Mul as Module
         return Module()
 
 
@@ -299,7 +299,7 @@ class Scale(Op):
     name = "scale"
 
     def lower(self, attrs, inputs):
-        from .backends.torch_modules import Scale as Module
+        from ..backends.torch_modules import Scale as Module
         return Module(attrs["factor"])
 
 
