@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .ops import OPS
 from .report import top_level_groups
 
 UNIT_PARTS = ("conv", "bn", "act")
@@ -91,7 +92,7 @@ def conv_unit(graph: nx.DiGraph, name: str) -> str | None:
 
 def _node_signature(data: dict, widths: bool) -> tuple:
     attrs = data["attrs"]
-    skip = () if widths else ("in_ch", "out_ch", "channels", "in_features", "out_features")
+    skip = () if widths else OPS[data["op"]].width_attrs
     return (data["op"],) + tuple((k, str(v)) for k, v in sorted(attrs.items()) if k not in skip)
 
 

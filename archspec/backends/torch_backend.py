@@ -15,11 +15,6 @@ from torch import nn
 from ..ops import OPS
 from ..passes.liveness import eval_outputs
 
-# Ops whose backward does not read their own output, so a following ReLU may overwrite it in place.
-_INPLACE_SAFE_PRODUCERS = {"conv2d", "batchnorm2d", "add", "concat", "linear", "scale", "maxpool2d",
-                           "avgpool2d"}
-_INPLACE_FNS = {"relu", "relu6", "leaky_relu"}
-
 
 class Scope(nn.Module):
     """A container for the modules of one block use or composite; it has no forward of its own."""
@@ -42,7 +37,7 @@ class ArchNet(nn.Module):
             if data["op"] == "input":
                 continue
             attrs = dict(data["attrs"])
-            if data["op"] == "act" and _may_run_in_place(graph, name):
+            if _may_run_in_place(graph, name):
                 attrs["inplace"] = True
             in_shapes = [graph.nodes[i]["meta"]["shape"] for i in data["inputs"]]
             module = OPS[data["op"]].lower(attrs, in_shapes)
@@ -87,11 +82,12 @@ class ArchNet(nn.Module):
 
 
 def _may_run_in_place(graph: nx.DiGraph, name: str) -> bool:
+    """The op may overwrite its input (a ReLU), and the producer's backward does not read its output."""
     data = graph.nodes[name]
-    if data["attrs"]["fn"] not in _INPLACE_FNS:
+    if not OPS[data["op"]].inplace_capable(data["attrs"]):
         return False
     (producer,) = data["inputs"]
-    return (graph.nodes[producer]["op"] in _INPLACE_SAFE_PRODUCERS and graph.out_degree(producer) == 1
+    return (OPS[graph.nodes[producer]["op"]].inplace_safe_output and graph.out_degree(producer) == 1
             and producer not in graph.graph["outputs"])
 
 
