@@ -93,3 +93,14 @@ def test_an_op_with_items_needs_attrs_and_args_and_a_free_key():
         register_op(_incomplete(items={"linear": "x"}, args=ITEMS["identity"].model,
                                 attrs=lambda self, key, args, shape: {}))
     assert "half_op" not in OPS
+
+
+def test_the_ops_table_in_the_docs_is_the_registrys():
+    """docs/spec-language.md's table is what scripts/gen_ops_table.py writes from the registry."""
+    import importlib.util
+    from .conftest import ROOT
+    loader = importlib.util.spec_from_file_location("gen_ops_table", ROOT / "scripts" / "gen_ops_table.py")
+    script = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(script)
+    text = script.DOC.read_text()
+    assert script.with_table(text) == text, "run scripts/gen_ops_table.py"

@@ -1,4 +1,5 @@
-"""batchnorm2d: the `bn` item on a CxHxW feature map (nn.BatchNorm2d); also the conv unit's norm."""
+"""batchnorm2d: the `bn` item on a CxHxW feature map (nn.BatchNorm2d; batchnorm1d takes flat vectors); also
+the conv unit's norm."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -20,6 +21,9 @@ class BatchNormArgs(Strict):
     """Learnable scale and shift (gamma, beta)."""
 
 
+BN_DOC = "batch norm (BatchNorm2d on a CxHxW map, BatchNorm1d on a flat vector)"
+
+
 def bn_attrs(args: BatchNormArgs, channels: int) -> dict:
     """The attrs of a batch norm node over `channels` (shared with the conv unit and batchnorm1d)."""
     return {"channels": channels, "eps": args.eps, "momentum": args.momentum, "affine": args.affine}
@@ -28,7 +32,7 @@ def bn_attrs(args: BatchNormArgs, channels: int) -> dict:
 @register_op
 class BatchNorm2d(OpDef):
     name, category = "batchnorm2d", "norm"
-    items = {"bn": "batch norm (BatchNorm2d on a CxHxW map, BatchNorm1d on a flat vector)"}
+    items = {"bn": BN_DOC}
     args, defaults_key, input_ranks = BatchNormArgs, "bn", (3,)
     width_attrs = ("channels",)
     inplace_safe_output = True
