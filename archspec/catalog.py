@@ -40,8 +40,14 @@ def _model_params(model) -> str:
     return ", ".join(parts)
 
 
+def _origin(item) -> str:
+    """'built-in', or the plugin module that registered the item's op."""
+    module = type(item.ops[0]).__module__
+    return "built-in" if module.startswith("archspec.ops.") else f"plugin {module}"
+
+
 def builtin_entries() -> list[Entry]:
-    entries = [Entry(name, "op", "" if p.fixed else _model_params(p.model), p.doc, "built-in")
+    entries = [Entry(name, "op", "" if p.fixed else _model_params(p.model), p.doc, _origin(p))
                for name, p in PRIMITIVES.items()]
     from . import language as L
     models = {"residual": L.ResidualArgs, "aux": L.AuxArgs, "for": L.ForArgs}
