@@ -62,10 +62,6 @@ class ItemDef:
                     return op
         return self.ops[0]
 
-    @property
-    def model_fields(self) -> dict:
-        return self.model.model_fields
-
 
 class OpDef:
     """Base class of an op definition; the defaults are an op with no parameters, no MACs and the
