@@ -1,33 +1,37 @@
 """Tiny PyTorch modules for the IR ops that torch.nn has no module for."""
 from __future__ import annotations
 
+from typing import List
+
 import torch
 from torch import nn
 
 
 class Concat(nn.Module):
-    """Channel concatenation of any number of inputs."""
+    """Channel concatenation of a list of inputs (a list, not varargs, so jit.script accepts it)."""
 
-    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
         return torch.cat(xs, 1)
 
 
 class Add(nn.Module):
-    """Element-wise sum of any number of inputs."""
+    """Element-wise sum of a list of inputs."""
 
-    def forward(self, first: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
-        for x in rest:
-            first = first + x
-        return first
+    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
 
 
 class Mul(nn.Module):
-    """Element-wise (broadcasting) product, e.g. squeeze-and-excitation gating."""
+    """Element-wise (broadcasting) product of a list of inputs, e.g. squeeze-and-excitation gating."""
 
-    def forward(self, first: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
-        for x in rest:
-            first = first * x
-        return first
+    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        return out
 
 
 class Scale(nn.Module):

@@ -26,7 +26,8 @@ class GroupNorm(OpDef):
     items = {"groupnorm": "group norm"}
     args, main, defaults_key = GroupNormArgs, "groups", "groupnorm"
     width_attrs = ("channels",)
-    samples = (Sample((8, 5, 5), ({"groupnorm": 4},)), Sample((6, 3, 3), ({"groupnorm": {"groups": 6, "affine": False}},)),
+    samples = (Sample((8, 5, 5), ({"groupnorm": 4},)),
+               Sample((6, 3, 3), ({"groupnorm": {"groups": 6, "affine": False}},)),
                Sample((6, 1, 1), ("global_avgpool", {"groupnorm": 3})))
 
     def attrs(self, key, args, shape):
