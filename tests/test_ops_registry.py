@@ -32,6 +32,10 @@ def test_every_op_has_several_samples_a_category_with_a_colour(name):
     assert op.category in CATEGORIES and op.category in COLOURS
 
 
+def test_every_item_refuses_unknown_arguments():
+    assert {key for key, item in ITEMS.items() if item.model.model_config.get("extra") != "forbid"} == set()
+
+
 def test_every_item_key_is_used_by_a_sample():
     used = {next(iter(i)) if isinstance(i, dict) else i
             for op in OPS.values() for s in op.samples for i in s.items}

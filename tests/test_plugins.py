@@ -17,48 +17,10 @@ from archspec.ops import ITEMS, OPS
 from archspec.plugins import PluginError, load_plugin
 
 from . import test_ops_registry as registry_checks  # a module import, so pytest does not collect its tests twice
+from .conftest import ROOT
 
-PLUGIN = '''
-"""A user's op: a 1x1 convolution with bias, written `pointwise: 16`."""
-import archspec
-from pydantic import BaseModel, ConfigDict
-
-
-class PointwiseArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    out: int
-
-
-@archspec.register_op
-class Pointwise(archspec.OpDef):
-    name, category = "pointwise", "conv"
-    items = {"pointwise": "1x1 convolution with bias"}
-    args, main = PointwiseArgs, "out"
-    width_attrs = ("in_ch", "out_ch")
-    samples = (archspec.Sample((3, 5, 5), ({"pointwise": 8},)),
-               archspec.Sample((4, 2, 3), ({"pointwise": {"out": 2}}, "relu")))
-
-    def attrs(self, key, args, shape):
-        return {"in_ch": shape[0], "out_ch": args.out}
-
-    def shape(self, attrs, inputs):
-        if len(inputs[0]) != 3 or inputs[0][0] != attrs["in_ch"]:
-            raise archspec.ShapeError(f"pointwise expects {attrs['in_ch']} channels, got {inputs[0]}")
-        return (attrs["out_ch"], *inputs[0][1:])
-
-    def params(self, attrs, inputs, out):
-        return attrs["out_ch"] * (attrs["in_ch"] + 1)
-
-    def macs(self, attrs, inputs, out):
-        return out[0] * out[1] * out[2] * attrs["in_ch"]
-
-    def lower(self, attrs, inputs):
-        from torch import nn
-        return nn.Conv2d(attrs["in_ch"], attrs["out_ch"], 1)
-
-    def label(self, attrs):
-        return f"1x1 pointwise, {attrs['out_ch']}"
-'''
+# The plugin is the example in docs/custom-ops.md, so the documentation is what is tested.
+PLUGIN = (ROOT / "docs" / "custom-ops.md").read_text().split("```python\n", 1)[1].split("```", 1)[0]
 
 SPEC = """\
 name: with_plugin
