@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .compiler import Spec, compile_spec, load_spec, lower
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, SpecError, note_compiling
 from .ops import OpDef, Sample, ShapeError, register_op
 
 __version__ = "0.1.0"
@@ -26,8 +26,17 @@ def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None
 
 
 def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None,
-                seed: int | None = None):
-    """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec."""
+                seed: int | None = None, *, features_only: bool = False,
+                out_indices: "Sequence[int] | None" = None):
+    """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec.
+
+    The model has timm's API (forward_features, forward_head, reset_classifier, feature_info).
+    With features_only=True its forward returns the feature maps at the spec's feature taps (by
+    default one per stride), those chosen by out_indices, and the layers after them are left out."""
     from .backends.torch_backend import module_from_graph
-    _, graph = compile_spec(spec_or_path, overrides)
-    return module_from_graph(graph, seed)
+    spec, graph = compile_spec(spec_or_path, overrides)
+    try:
+        return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
+    except Exception as exc:  # a bug in archspec: name what it was building
+        note_compiling(exc, f"the PyTorch module of {spec.file}")
+        raise

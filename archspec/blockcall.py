@@ -10,7 +10,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import did_you_mean
+from .errors import SpecValueError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -33,40 +33,40 @@ def _literal(node: ast.expr) -> Any:
             return -value
     if isinstance(node, ast.List):
         return [_literal(e) for e in node.elts]
-    raise ValueError(f"block arguments must be literal numbers, strings or lists, got '{ast.unparse(node)}'")
+    raise SpecValueError(f"block arguments must be literal numbers, strings or lists, got '{ast.unparse(node)}'")
 
 
 def parse_block_call(value: Any, blocks) -> BlockCall:
-    """Parse and check a block reference against the known block names (raise ValueError)."""
+    """Parse and check a block reference against the known block names (raise SpecValueError)."""
     if isinstance(value, BlockCall):
         call = value
     elif isinstance(value, dict) and len(value) == 1:
         (name, args), = value.items()
         if args is not None and not isinstance(args, dict):
-            raise ValueError(f"'{name}' takes a mapping of parameters, got {args!r}")
+            raise SpecValueError(f"'{name}' takes a mapping of parameters, got {args!r}")
         call = BlockCall(str(name), (), tuple((args or {}).items()))
     elif isinstance(value, str):
         text = value.strip()
         if len(text) > 200:
-            raise ValueError("block reference longer than 200 characters")
+            raise SpecValueError("block reference longer than 200 characters")
         try:
             tree = ast.parse(text, mode="eval").body
         except SyntaxError:
-            raise ValueError(f"cannot read block reference '{text}' (write name or name(arg, key=value))") from None
+            raise SpecValueError(f"cannot read block reference '{text}' (write name or name(arg, key=value))") from None
         if isinstance(tree, ast.Name):
             call = BlockCall(tree.id)
         elif isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
             if any(k.arg is None for k in tree.keywords) or any(isinstance(a, ast.Starred) for a in tree.args):
-                raise ValueError(f"'{text}': write arguments out (no * or **)")
+                raise SpecValueError(f"'{text}': write arguments out (no * or **)")
             call = BlockCall(tree.func.id, tuple(_literal(a) for a in tree.args),
                              tuple((k.arg, _literal(k.value)) for k in tree.keywords))
         else:
-            raise ValueError(f"cannot read block reference '{text}' (write name or name(arg, key=value))")
+            raise SpecValueError(f"cannot read block reference '{text}' (write name or name(arg, key=value))")
     else:
-        raise ValueError(f"expected a block reference, got {value!r}")
+        raise SpecValueError(f"expected a block reference, got {value!r}")
     if call.name not in blocks:
         hint = did_you_mean(call.name, blocks)
-        raise ValueError(f"no block named '{call.name}'" + (f" ({hint})" if hint else ""))
+        raise SpecValueError(f"no block named '{call.name}'" + (f" ({hint})" if hint else ""))
     return call
 
 
@@ -83,7 +83,7 @@ def call_arguments(call: BlockCall, params: dict) -> dict:
         else:
             args[name] = positional.pop(0)
     if positional:
-        raise ValueError(f"{call} passes {len(call.positional)} positional arguments; "
+        raise SpecValueError(f"{call} passes {len(call.positional)} positional arguments; "
                          f"'{call.name}' takes {len(names)}")
     args.update(dict(call.keywords))
     return args

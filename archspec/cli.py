@@ -1,5 +1,6 @@
 """The `archspec` command line: thin commands over the library, errors one per line, exit codes
-0 (ok), 1 (a mistake in the spec) and 2 (a mistake in the command line)."""
+0 (ok), 1 (a mistake in the spec), 2 (a mistake in the command line) and 70 (a bug in archspec:
+the traceback is printed; see cli_errors)."""
 from __future__ import annotations
 
 import json
@@ -13,11 +14,14 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from .cli_errors import BUG_EXIT, guard_commands, spec_error_exit
 from .errors import SpecError
 
 app = typer.Typer(
     help="archspec compiles declarative YAML network specs into a validated graph IR, exact "
-         "parameter/MAC counts and a trainable PyTorch module.",
+         "parameter/MAC counts and a trainable PyTorch module.\n\n"
+         f"Exit codes: 0 ok, 1 a mistake in the spec (every message located), 2 a mistake on the command "
+         f"line, {BUG_EXIT} a bug in archspec (the traceback is printed: please report it).",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 SPEC_ARG = typer.Argument(..., help="Path to a spec YAML file, e.g. specs/inception_v4.yaml.",
@@ -61,11 +65,7 @@ def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except SpecError as exc:
-        for diagnostic in exc.diagnostics:
-            print(f"error: {diagnostic}" if diagnostic.location is None else str(diagnostic), file=sys.stderr)
-        count = len(exc.diagnostics)
-        print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
-        raise typer.Exit(1)
+        raise spec_error_exit(exc) from None
 
 
 def _shape(shape) -> str:
@@ -421,3 +421,6 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
             load_plugin(name)
         except PluginError as exc:
             raise typer.BadParameter(str(exc), param_hint="--plugin")
+
+
+guard_commands(app)  # an exception that is not a spec mistake is reported as a bug in archspec (exit 70)

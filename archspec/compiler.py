@@ -15,10 +15,12 @@ import networkx as nx
 from pydantic import ValidationError
 
 from . import language as L
-from .errors import Diagnostic, DiagnosticSink, SpecError, did_you_mean
+from .errors import Diagnostic, DiagnosticSink, SpecError, SpecValueError, did_you_mean, note_compiling
 from .expr import FUNCTIONS
+from .features import TapError, named_taps
 from .expand import BUILTINS, POISON, BlockRef, Env, Expander
 from .items import NAME_RE, is_reserved
+from .naming import Namer
 from .ops import defaults_keys
 from .params import block_param_names, resolve_spec_params
 from .passes import count, mark_train_only
@@ -63,6 +65,14 @@ def load_spec(path: str | FsPath, overrides: Mapping[str, Any] | None = None) ->
 
 
 def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = None) -> Spec:
+    try:
+        return _spec_from_source(source, overrides)
+    except Exception as exc:  # a bug: say which spec (the expander names the item when it was in one)
+        note_compiling(exc, f"the spec {source.file}")
+        raise
+
+
+def _spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None) -> Spec:
     if not isinstance(source.data, dict):
         raise SpecError([Diagnostic("a spec is a mapping with name, input, network (and more)",
                                     source.loc(()))])
@@ -101,7 +111,7 @@ def _evaluate_lets(doc: L.SpecDoc, source: SourceDoc, params: dict, sink: Diagno
             continue
         try:
             value = evaluate_value(raw, {"scope": scope}, object)
-        except ValueError as exc:
+        except SpecValueError as exc:
             sink.add(Diagnostic(str(exc), source.loc(path), path))
             continue
         scope[name] = lets[name] = value
@@ -158,6 +168,7 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
         names = frozenset(block.definition.params) | frozenset(BUILTINS)
         env = Env(block.doc, None, names, block.defaults, block.block_params, blocks_in_use=(block.name,))
         ex.run_checks(block.definition.checks, block.path, env)
+        ex.namer = Namer()  # each body is checked as a scope of its own, whatever its name
         ex.seq(block.definition.body, block.path + ("body",), block.name, env, POISON)
 
 
@@ -178,7 +189,7 @@ def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] 
         try:
             if isinstance(value, str):
                 value = evaluate_value(value, env.context(), int)
-        except ValueError as exc:
+        except SpecValueError as exc:
             sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INPUT_SIZE:
@@ -191,6 +202,14 @@ def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] 
 
 def lower(spec: Spec) -> nx.DiGraph:
     """Expand a validated spec into the IR graph with every shape inferred and every node counted."""
+    try:
+        return _lower(spec)
+    except Exception as exc:  # a bug: say which spec (the expander names the item when it was in one)
+        note_compiling(exc, f"the spec {spec.file}")
+        raise
+
+
+def _lower(spec: Spec) -> nx.DiGraph:
     sink = DiagnosticSink()
     ex = Expander(spec.blocks, sink, check=False, graph_name=spec.name)
     env = Env(spec.source, spec.scope, frozenset(spec.scope), spec.defaults, block_param_names(spec.doc.params))
@@ -208,7 +227,24 @@ def lower(spec: Spec) -> nx.DiGraph:
     aux = graph.graph["aux_outputs"]
     graph.graph.update(input="input", outputs=[x.node] + [a["node"] for a in aux], file=spec.file,
                        params_values=plain_values(spec.params))
-    return count(mark_train_only(graph))
+    graph = count(mark_train_only(graph))
+    if spec.doc.features:
+        _check_feature_taps(spec, graph)
+    return graph
+
+
+def _check_feature_taps(spec: Spec, graph: nx.DiGraph) -> None:
+    """Each name in `features:` must be one CxHxW tensor of the built graph."""
+    sink = DiagnosticSink()
+    for i, name in enumerate(spec.doc.features):
+        try:
+            named_taps(graph, [name])
+        except TapError as exc:
+            scopes = {".".join(n.split(".")[:k]) for n in graph.nodes for k in range(1, n.count(".") + 2)}
+            sink.add(Diagnostic(str(exc), spec.source.loc(("features", i)), ("features", i),
+                                did_you_mean(name, sorted(scopes))))
+    sink.raise_if_any()
+    graph.graph["feature_taps"] = list(spec.doc.features)
 
 
 def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None

@@ -26,7 +26,7 @@ def expand_loop(ex: "Expander", item: Item, name: str, env: Env, x: Value) -> Va
         if isinstance(args.in_, str):  # vet the names of the list expression
             ex.evaluate(args.in_, object, item.args_path + ("in",), env)
         inner = replace(env, names=env.names | {args.each, args.index})
-        return ex.seq(args.do, do_path, f"{name}.0", inner, x)
+        return ex.seq(args.do, do_path, ex.namer.part(name, "0"), inner, x)
     values = ex.evaluate(args.in_, object, item.args_path + ("in",), env) \
         if isinstance(args.in_, str) else args.in_
     if not isinstance(values, (list, tuple)) or not values:
@@ -34,7 +34,7 @@ def expand_loop(ex: "Expander", item: Item, name: str, env: Env, x: Value) -> Va
     for i, value in enumerate(values):
         inner = replace(env, scope={**env.scope, args.each: value, args.index: i},
                         names=env.names | {args.each, args.index})
-        x = ex.seq(args.do, do_path, f"{name}.{i}", inner, x)
+        x = ex.seq(args.do, do_path, ex.namer.part(name, str(i)), inner, x)
     return x
 
 def expand_aux(ex: "Expander", item: Item, name: str, env: Env, x: Value) -> Value:
@@ -66,11 +66,11 @@ def expand_merge(ex: "Expander", item: Item, name: str, env: Env, x: Value) -> V
         if parsed is not None and parsed.when is not None and not ex.check \
                 and not ex.evaluate(parsed.when, bool, path + ("when",), env):
             continue  # a branch that does not exist here
-        outs.append(ex.item(parsed, f"{name}.{label}", env, x) if parsed else POISON)
+        outs.append(ex.item(parsed, ex.namer.part(name, label), env, x) if parsed else POISON)
     if not ex.check and len(outs) < 2:
         return ex.error(env, item.args_path, f"'{item.key}' needs at least two branches, "
                                                f"{len(outs)} remain where their `when:` conditions hold")
-    return ex.emit(f"{name}.{item.key}", item.key, {}, outs, env, item.args_path)
+    return ex.emit(ex.namer.part(name, item.key), item.key, {}, outs, env, item.args_path)
 
 
 EXPANDERS = {"concat": expand_merge, "add": expand_merge, "mul": expand_merge, "for": expand_loop,

@@ -1,4 +1,12 @@
-"""Located diagnostics and the one exception type a spec mistake raises."""
+"""Located diagnostics and the error channel.
+
+- `SpecError` is the one exception a spec mistake raises: it carries every located diagnostic.
+- `SpecValueError` is raised where a value the user wrote is judged (an expression, a block
+  reference, a shape) and caught where diagnostics are made, which locate it. It subclasses
+  ValueError only so that pydantic's validators report it; nothing catches bare ValueError.
+- Anything else escaping the compiler is a bug in archspec (`InternalError` names a broken
+  invariant); `note_compiling` attaches the spec location being compiled to it as a note.
+"""
 from __future__ import annotations
 
 import difflib
@@ -61,6 +69,26 @@ class SpecError(Exception):
     def __init__(self, diagnostics: Sequence[Diagnostic]):
         self.diagnostics = list(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class SpecValueError(ValueError):
+    """A value the user wrote is wrong; the message says why (the catcher adds the location)."""
+
+
+class InternalError(RuntimeError):
+    """An invariant of archspec does not hold: a bug in archspec, never a mistake in a spec."""
+
+
+def note_compiling(exc: BaseException, where: str) -> None:
+    """Name, once, the spec location being compiled on an exception that is a bug (the innermost
+    location wins: callers further out see it is noted already). SpecErrors are left alone."""
+    if isinstance(exc, SpecError) or getattr(exc, "archspec_compiling", None) is not None:
+        return
+    try:
+        exc.archspec_compiling = where  # type: ignore[attr-defined]
+        exc.add_note(f"archspec was compiling {where}")
+    except (AttributeError, TypeError):  # an exception type that takes no attributes: leave it as it is
+        pass
 
 
 def _order(d: Diagnostic) -> tuple:

@@ -8,90 +8,30 @@ one mistake produces one message.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
 from pydantic import ValidationError
 
 from . import language as L
-from .errors import Diagnostic, DiagnosticSink, Path, SpecError, did_you_mean, format_path
+from .errors import (Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, did_you_mean, format_path,
+                     note_compiling)
 from .ir import add_node, new_graph
 from .blockcall import call_arguments
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, primitive_args, split_repeat
 from .ops import OPS, ShapeError
 from .ops.batchnorm2d import bn_attrs
-from .params import bind_block_params, block_param_names
+from .params import bind_block_params
 from .passes.shapes import infer_node_shape
 from .pydantic_errors import diagnostics_from
 from .values import evaluate_value
-from .yamlsource import SourceDoc
+from .naming import TRANSPARENT, Namer, join
+from .walk import POISON, BlockRef, Env, Value, interpolate  # noqa: F401  (importers of expand use them)
 
 BUILTINS = ("in_ch", "in_h", "in_w")
 MAX_BLOCK_DEPTH = 32
 MAX_REPEAT = 10_000
 MAX_OPS = 200_000  # a bound on expansion, so that a small file can never take long to build
-
-
-@dataclass(frozen=True)
-class Value:
-    """A tensor flowing through the walk: the node that produces it and its shape."""
-
-    node: str | None = None
-    shape: tuple[int, ...] | None = None
-
-
-POISON = Value()
-
-
-@dataclass(frozen=True)
-class Env:
-    """What an item can see: its file, parameter values (or just names in check mode), block trace."""
-
-    doc: SourceDoc
-    scope: dict | None
-    names: frozenset[str]
-    defaults: dict = field(default_factory=dict)  # defaults of the file the items were written in
-    block_params: frozenset[str] = frozenset()  # parameters of type block, usable as items `$name`
-    trace: tuple[str, ...] = ()
-    blocks_in_use: tuple[str, ...] = ()
-    block_use: str = ""
-
-    def context(self) -> dict:
-        return {"scope": self.scope} if self.scope is not None else {"names": self.names}
-
-    def with_input(self, x: Value) -> "Env":
-        """Bind the builtins in_ch, in_h, in_w to x's shape (done where a block use starts)."""
-        if self.scope is None or x.shape is None:
-            return self
-        c, h, w = (tuple(x.shape) + (1, 1))[:3]
-        return replace(self, scope={**self.scope, "in_ch": c, "in_h": h, "in_w": w})
-
-
-@dataclass(frozen=True)
-class BlockRef:
-    """A block definition and the file it lives in."""
-
-    name: str
-    definition: L.BlockDef
-    doc: SourceDoc
-    path: Path
-    defaults: dict = field(default_factory=dict, hash=False, compare=False)
-
-    @property
-    def block_params(self) -> frozenset[str]:
-        return block_param_names(self.definition.params)
-
-
-_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
-
-
-def interpolate(message: str, env: Env, evaluate) -> str:
-    """Replace each ${expr} in message by its value (in check mode, leave it as written)."""
-    if env.scope is None:
-        return message
-    return _INTERPOLATION.sub(lambda m: str(evaluate("${" + m.group(1) + "}")), message)
 
 
 class Expander:
@@ -100,6 +40,7 @@ class Expander:
         self.graph: nx.DiGraph = new_graph(graph_name)
         self._validated: dict = {}  # memo of successful argument validations, see validate()
         self._where: dict = {}  # memo of (file:line:col, key path) text per item
+        self.namer = Namer()
 
     # ------------------------------------------------------------------ diagnostics
     def error(self, env: Env, path: Path, message: str, hint: str | None = None, *, key: bool = False,
@@ -149,45 +90,48 @@ class Expander:
         return Value(name, shape)
 
     # ------------------------------------------------------------------ sequences and items
-    def seq(self, items: Any, path: Path, prefix: str, env: Env, x: Value) -> Value:
+    def seq(self, items: Any, path: Path, prefix: str, env: Env, x: Value, numbered: bool = False) -> Value:
+        """Expand a list of items in scope `prefix`, naming them by the rule of archspec.naming."""
         if not isinstance(items, list):
             return self.error(env, path, f"expected a list of items, got {type(items).__name__}")
         if not items:
             return self.error(env, path, "a sequence needs at least one item")
         parsed = [self.parse(raw, path + (i,), env) for i, raw in enumerate(items)]
-        names = self.child_names(parsed, prefix, env)
-        for item, name in zip(parsed, names):
-            x = self.item(item, name, env, x) if item else POISON
+        for i, item in enumerate(parsed):
+            if item is None:
+                x = POISON
+                continue
+            name, transparent = self.item_name(item, i, prefix, env, numbered)
+            x = self.item(item, name, env, x, transparent)
         return x
 
-    def child_names(self, parsed: list[Item | None], prefix: str, env: Env) -> list[str]:
-        def join(child: str) -> str:
-            return f"{prefix}.{child}" if prefix else child
+    def item_name(self, item: Item, i: int, prefix: str, env: Env, numbered: bool) -> tuple[str, bool]:
+        """The item's full name, and whether it is a composite that adds no level (naming rule 4)."""
+        if item.name is not None:
+            if not self.namer.take(prefix, item.name):
+                self.error(env, item.path + ("name",), f"the name '{item.name}' is used twice in this scope",
+                           "give one of the items another `name:`")
+            return join(prefix, item.name), False
+        if numbered:
+            return join(prefix, self.namer.claim(prefix, str(i))), False
+        if item.key in TRANSPARENT and item.repeat is None and self.namer.first_of_kind(prefix, item.key):
+            return prefix, True
+        base = (item.default_name or item.key) if item.kind == "block" else item.key
+        return join(prefix, self.namer.claim(prefix, base)), False
 
-        if len(parsed) == 1 and prefix and parsed[0] and parsed[0].name is None and parsed[0].kind != "primitive":
-            return [prefix]
-        names: list[str] = []
-        taken: set[str] = set()
-        uses: dict[str, int] = {}
-        for i, item in enumerate(parsed):
-            if item is not None and item.name is not None:
-                base = item.name
-                if base in taken:
-                    self.error(env, item.path + ("name",), f"the name '{base}' is used twice in this sequence")
-            elif item is not None and item.kind == "block":
-                label = item.default_name or item.key
-                uses[label] = uses.get(label, 0) + 1
-                base = label if uses[label] == 1 else f"{label}_{uses[label]}"
-                while base in taken:  # an explicit name took it already
-                    uses[label] += 1
-                    base = f"{label}_{uses[label]}"
-            else:
-                base = str(i)
-            taken.add(base)
-            names.append(join(base))
-        return names
+    def compiling(self, exc: BaseException, env: Env, path: Path) -> None:
+        """Name the item being compiled on an exception that escapes the expander (a bug)."""
+        where = f"{env.doc.loc(path)} ({format_path(path)})"
+        note_compiling(exc, "\n    ".join((where,) + env.trace))
 
     def parse(self, raw: Any, path: Path, env: Env) -> Item | None:
+        try:
+            return self._parse(raw, path, env)
+        except Exception as exc:
+            self.compiling(exc, env, path)
+            raise
+
+    def _parse(self, raw: Any, path: Path, env: Env) -> Item | None:
         if isinstance(raw, list):
             return Item("seq", raw, path, path)
         mods: dict = {}
@@ -219,7 +163,7 @@ class Expander:
                 call = env.scope[param]
                 try:
                     from_call = call_arguments(call, self.blocks[call.name].definition.params)
-                except ValueError as exc:
+                except SpecValueError as exc:
                     self.error(env, path, str(exc))
                     return None
                 if args is not None and not isinstance(args, dict):
@@ -252,11 +196,18 @@ class Expander:
         """A literal or expression argument outside an argument model (repeat, when, for's list)."""
         try:
             return evaluate_value(raw, env.context(), kind)
-        except ValueError as exc:
+        except SpecValueError as exc:
             self.error(env, path, str(exc))
             return None
 
-    def item(self, item: Item, name: str, env: Env, x: Value) -> Value:
+    def item(self, item: Item, name: str, env: Env, x: Value, transparent: bool = False) -> Value:
+        try:
+            return self._item(item, name, env, x, transparent)
+        except Exception as exc:
+            self.compiling(exc, env, item.path)
+            raise
+
+    def _item(self, item: Item, name: str, env: Env, x: Value, transparent: bool) -> Value:
         if item.repeat is None and (item.first or item.last):
             return self.error(env, item.path + ("first" if item.first else "last",),
                               "first/last apply to repeated items only", "add repeat: N or an xN suffix")
@@ -266,7 +217,7 @@ class Expander:
             if holds is None or (not self.check and not holds):
                 return x
         if item.repeat is None:
-            return self.one(item, name, env, x, {})
+            return self.one(item, name, env, x, {}, transparent)
         count = self.repeat_count(item, env)
         if count is None:
             return POISON
@@ -274,9 +225,10 @@ class Expander:
             scopes = self.graph.graph["scopes"]
             record = {"kind": "repeat", "key": item.key, "count": count, "parent": env.block_use,
                       "loc": str(env.doc.loc(item.path))}
-            if scopes.get(name, {}).get("kind") == "block":  # a block whose body is this one repeated item
-                record["in_block"] = scopes[name]["key"]
             scopes[name] = record
+            use = scopes.get(env.block_use, {})
+            if use.get("kind") == "block" and self._sole_item(use["key"], item):  # WRN's stage: 'stage (B x4)'
+                scopes[env.block_use] = {**record, "in_block": use["key"]}
         # Checking needs only the first and last instance: the others are identical to them.
         for i in (sorted({0, count - 1}) if self.check else range(count)):
             overrides = {}
@@ -287,6 +239,11 @@ class Expander:
             x = self.one(item, f"{name}.{i}", env, x, overrides)
         return x
 
+    def _sole_item(self, block: str, item: Item) -> bool:
+        """Whether item is the whole body of the block (reports show such a block as its repeat)."""
+        ref = self.blocks.get(block)
+        return ref is not None and len(ref.definition.body) == 1 and item.path == ref.path + ("body", 0)
+
     def repeat_count(self, item: Item, env: Env) -> int | None:
         value = self.evaluate(item.repeat, int, item.repeat_path, env)
         if value is None:
@@ -296,8 +253,8 @@ class Expander:
             return None
         return value
 
-    def one(self, item: Item, name: str, env: Env, x: Value, overrides: dict) -> Value:
-        if not self.check and (item.kind == "composite" or item.key == "conv"):
+    def one(self, item: Item, name: str, env: Env, x: Value, overrides: dict, transparent: bool = False) -> Value:
+        if not self.check and not transparent and (item.kind == "composite" or item.key == "conv"):
             self.graph.graph["scopes"].setdefault(name, {"kind": "item", "key": item.key, "parent": env.block_use,
                                                          "loc": str(env.doc.loc(item.path))})
         if item.kind == "block":
@@ -307,7 +264,7 @@ class Expander:
         if overrides:
             return self.error(env, item.path, f"first/last overrides do not apply to '{item.key}'")
         if item.key == "seq":
-            return self.seq(item.args, item.args_path, name, env, x)
+            return self.seq(item.args, item.args_path, name, env, x, numbered=item.args_path == item.path)
         from .composites import EXPANDERS
         return EXPANDERS[item.key](self, item, name, env, x)
 
@@ -317,7 +274,7 @@ class Expander:
         spec = PRIMITIVES[item.key]
         try:
             own = primitive_args(item.key, item.args)
-        except ValueError as exc:
+        except SpecValueError as exc:
             self.error(env, item.args_path, str(exc))
             return None, None
         data, sources = {}, {}

@@ -12,6 +12,8 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .errors import SpecValueError
+
 MAX_LENGTH = 200
 MAX_ABS = 10**15
 
@@ -41,7 +43,7 @@ FUNCTIONS = {
 }
 
 
-class ExprError(ValueError):
+class ExprError(SpecValueError):
     """A malformed expression or one that cannot be evaluated."""
 
 

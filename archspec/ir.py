@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 import networkx as nx
 
+from .errors import InternalError
 from .ops import OPS
 
 
@@ -28,11 +29,12 @@ def new_graph(name: str) -> nx.DiGraph:
 
 def add_node(graph: nx.DiGraph, name: str, op: str, attrs: dict, inputs: Iterable[str],
              src: dict, scope: str) -> None:
-    """Append one op node; names are unique and inputs must already exist."""
+    """Append one op node; names are unique and inputs must already exist (InternalError otherwise:
+    the expander reports a user's duplicate name before it gets here)."""
     if op not in OPS:
-        raise ValueError(f"unknown op {op!r}")
+        raise InternalError(f"unknown op {op!r}")
     if name in graph:
-        raise ValueError(f"duplicate node name {name!r}")
+        raise InternalError(f"duplicate node name {name!r}")
     inputs = list(inputs)
     graph.add_node(name, op=op, attrs=dict(attrs), inputs=inputs, src=src, scope=scope, meta={})
     for producer in inputs:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Path
+from .errors import Path, SpecValueError
 from .ops.registry import COMPOSITES, ITEMS, MODIFIERS, ItemDef
 
 PRIMITIVES: dict[str, ItemDef] = ITEMS
@@ -97,7 +97,7 @@ def _parse_shorthand(op: str, text: str) -> tuple:
         elif spec.main and spec.main not in args:
             args[spec.main] = _scalar(token)
         else:
-            raise ValueError(f"cannot read '{token}' in '{text}' (shorthand: KxK kernel, /stride, valid|same|pN,"
+            raise SpecValueError(f"cannot read '{token}' in '{text}' (shorthand: KxK kernel, /stride, valid|same|pN,"
                              f" flags {', '.join(f for f in _FLAGS if set(_FLAGS[f]) <= set(spec.model.model_fields))},"
                              " key=value, and one bare value" + (f" for {spec.main}" if spec.main else "") + ")")
     return tuple(args.items())
@@ -115,5 +115,5 @@ def primitive_args(op: str, raw: Any) -> dict:
     if isinstance(raw, str):
         return parse_shorthand(op, raw)
     if spec.main is None:
-        raise ValueError(f"'{op}' takes a mapping of arguments, got {raw!r}")
+        raise SpecValueError(f"'{op}' takes a mapping of arguments, got {raw!r}")
     return {spec.main: raw}

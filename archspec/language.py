@@ -130,6 +130,8 @@ class SpecDoc(Strict):
     blocks: dict[str, BlockDef] = {}
     network: list[Any]
     head: list[Any] = []
+    features: list[str] = []
+    """Feature taps for `features_only` backbones: node or block-use names (default: one per stride)."""
 
 
 TYPE_OF = _TYPE_NAMES

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Container
 
 from .blockcall import parse_block_call
-from .errors import Diagnostic, DiagnosticSink, Path, did_you_mean
+from .errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
 from .expr import ExprError, parse_expr
 from .language import TYPE_OF, ParamDecl
 from .values import resolve_expr
@@ -15,16 +15,16 @@ if TYPE_CHECKING:
 
 
 def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) -> Any:
-    """Check value against decl's type and choices; raise ValueError with a readable message."""
+    """Check value against decl's type and choices; raise SpecValueError with a readable message."""
     if decl.type == "block":
         try:
             return parse_block_call(value, blocks)
-        except ValueError as exc:
-            raise ValueError(f"parameter '{name}': {exc}") from None
+        except SpecValueError as exc:
+            raise SpecValueError(f"parameter '{name}': {exc}") from None
     if decl.type == "list":
         if not isinstance(value, (list, tuple)) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-            raise ValueError(f"parameter '{name}' must be a list of numbers, got {value!r}")
+            raise SpecValueError(f"parameter '{name}' must be a list of numbers, got {value!r}")
         return list(value)
     kind = TYPE_OF.get(decl.type) if decl.type else None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -32,9 +32,9 @@ def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) 
     if kind is int and isinstance(value, float) and value.is_integer():
         value = int(value)
     if kind is not None and (type(value) is not kind):
-        raise ValueError(f"parameter '{name}' must be {decl.type}, got {value!r}")
+        raise SpecValueError(f"parameter '{name}' must be {decl.type}, got {value!r}")
     if decl.choices is not None and value not in decl.choices:
-        raise ValueError(f"parameter '{name}' must be one of {decl.choices}, got {value!r}")
+        raise SpecValueError(f"parameter '{name}' must be one of {decl.choices}, got {value!r}")
     return value
 
 
@@ -57,7 +57,7 @@ def evaluate(decl: ParamDecl, raw: Any, context: dict) -> Any:
     try:
         expr = parse_expr(raw)
     except ExprError as exc:
-        raise ValueError(str(exc)) from None
+        raise SpecValueError(str(exc)) from None
     return resolve_expr(expr, context, TYPE_OF.get(decl.type or "", object))
 
 
@@ -91,7 +91,7 @@ def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], contex
             value = evaluate(decl, raw, inner)
             checking = inner.get("scope") is None and is_expression(decl, raw)
             values[name] = value if checking else coerce(name, decl, value, blocks)
-        except ValueError as exc:
+        except SpecValueError as exc:
             report(path, str(exc), None)
             ok = False
     return values if ok else None
@@ -129,7 +129,7 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
     for name, value in overrides.items():  # overrides are values, never expressions
         try:
             value = coerce(name, decls[name], value, blocks) if name in decls else value
-        except ValueError as exc:
+        except SpecValueError as exc:
             report(("<override>", name), str(exc), None)
             continue
         given[name] = (value, ("<override>", name))

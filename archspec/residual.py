@@ -33,29 +33,31 @@ def expand_residual(ex: "Expander", item: "Item", name: str, env: "Env", x: "Val
     if args is None:
         return POISON
     base = item.args_path
-    pre = ex.seq(args.preact, base + ("preact",), f"{name}.preact", env, x) if args.preact else x
+    part = ex.namer.part  # the parts' names are claimed in order, in the residual's scope (see naming)
+    pre = ex.seq(args.preact, base + ("preact",), part(name, "preact"), env, x) if args.preact else x
     out = ex.seq(args.body, base + ("body",), name, env, pre)
 
     shortcut = args.shortcut
     if isinstance(shortcut, list):
-        skip = ex.seq(shortcut, base + ("shortcut",), f"{name}.shortcut", env, pre)
+        skip = ex.seq(shortcut, base + ("shortcut",), part(name, "shortcut"), env, pre)
     elif shortcut == "identity":
         skip = x
     elif shortcut == "auto":
-        skip = _auto_shortcut(ex, args, base, name, env, x, pre, out)
+        skip = _auto_shortcut(ex, args, base, part(name, "shortcut"), env, x, pre, out)
     else:
         return ex.error(env, base + ("shortcut",), f"shortcut must be 'identity', 'auto' or a list of items, "
                                                    f"got {shortcut!r}")
     if args.scale != 1.0:
-        out = ex.emit(f"{name}.scale", "scale", {"factor": args.scale}, [out], env, base + ("scale",))
-    y = ex.emit(f"{name}.add", "add", {}, [out, skip], env, base)
+        out = ex.emit(part(name, "scale"), "scale", {"factor": args.scale}, [out], env, base + ("scale",))
+    y = ex.emit(part(name, "add"), "add", {}, [out, skip], env, base)
     if args.act != "none":
-        y = ex.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, base + ("act",))
+        y = ex.emit(part(name, "act"), "act", {"fn": args.act}, [y], env, base + ("act",))
     return y
 
 
 def _auto_shortcut(ex: "Expander", args: L.ResidualArgs, base: tuple, name: str, env: "Env", x: "Value",
                    pre: "Value", out: "Value") -> "Value":
+    """`name` is the shortcut's own name."""
     """Identity when shapes agree, else a 1x1 projection of the (pre-activated) input."""
     from .expand import POISON
 
@@ -64,7 +66,7 @@ def _auto_shortcut(ex: "Expander", args: L.ResidualArgs, base: tuple, name: str,
     defaults = env.defaults.get("conv", ({}, ()))[0]
     if ex.check:
         data = {**defaults, "out": 1, "kernel": 1, **args.projection}
-        ex.conv_unit(data, sources, f"{name}.shortcut", env, pre, where)
+        ex.conv_unit(data, sources, name, env, pre, where)
         return POISON
     if x.shape is None or out.shape is None or pre.shape is None:
         return POISON
@@ -79,4 +81,4 @@ def _auto_shortcut(ex: "Expander", args: L.ResidualArgs, base: tuple, name: str,
                         "write the shortcut explicitly")
     data = {**defaults, "out": out.shape[0], "kernel": 1, "stride": list(stride), "bn": False, "act": "none",
             **args.projection}
-    return ex.conv_unit(data, sources, f"{name}.shortcut", env, pre, where)
+    return ex.conv_unit(data, sources, name, env, pre, where)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-from .errors import did_you_mean
+from .errors import InternalError, SpecValueError, did_you_mean
 from .expr import Expr, ExprError, _check, parse_expr
 
 _PLACEHOLDERS = {int: 1, float: 0.5, bool: False}
@@ -21,20 +21,20 @@ _PLACEHOLDERS = {int: 1, float: 0.5, bool: False}
 def evaluate_value(value: Any, context: dict, kind: type) -> Any:
     """A literal or expression argument in a validation context ({"scope": ...} or {"names": ...}):
     evaluate (or, in check mode, vet) an expression; literals are bounded and, for numbers, must
-    not be booleans (YAML's `true` is no channel count). Raises ValueError."""
+    not be booleans (YAML's `true` is no channel count). Raises SpecValueError."""
     if not isinstance(value, str):
         if kind in (int, float) and isinstance(value, bool):
-            raise ValueError(f"expected a number, got {str(value).lower()}")
+            raise SpecValueError(f"expected a number, got {str(value).lower()}")
         try:
             return _check(value)
         except ExprError as exc:
-            raise ValueError(str(exc)) from None
+            raise SpecValueError(str(exc)) from None
     if kind is str and not value.startswith("$"):
         return value
     try:
         expr = parse_expr(value)
     except ExprError as exc:
-        raise ValueError(str(exc)) from None
+        raise SpecValueError(str(exc)) from None
     return resolve_expr(expr, context, kind)
 
 
@@ -45,21 +45,29 @@ def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
         names = context.get("names", set())
         for name in sorted(expr.names - set(names)):
             hint = did_you_mean(name, names)
-            raise ValueError(f"unknown parameter '{name}' in '{expr.text}'" + (f" ({hint})" if hint else ""))
+            raise SpecValueError(f"unknown parameter '{name}' in '{expr.text}'" + (f" ({hint})" if hint else ""))
         return _PLACEHOLDERS.get(kind, "$placeholder")
     try:
         result = expr.evaluate(scope)
     except ExprError as exc:
-        raise ValueError(str(exc)) from None
+        raise SpecValueError(str(exc)) from None
     if kind in (int, float) and isinstance(result, bool):
-        raise ValueError(f"expected a number, '{expr.text}' gives {str(result).lower()}")
+        raise SpecValueError(f"expected a number, '{expr.text}' gives {str(result).lower()}")
     if kind is int and isinstance(result, float) and result.is_integer():
         result = int(result)
     return result
 
 
 def _make(kind: type):
-    return BeforeValidator(lambda v, info: evaluate_value(v, info.context or {}, kind))
+    def validate(value: Any, info) -> Any:
+        try:
+            return evaluate_value(value, info.context or {}, kind)
+        except SpecValueError:
+            raise  # pydantic reports it as a located validation error
+        except ValueError as exc:  # pydantic would report any ValueError as the user's mistake
+            raise InternalError(f"evaluating {value!r}: {type(exc).__name__}: {exc}") from exc
+
+    return BeforeValidator(validate)
 
 
 IntArg = Annotated[int, _make(int)]

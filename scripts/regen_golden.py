@@ -1,8 +1,10 @@
-"""Regenerate tests/golden/<spec>.json and <spec>.ir.txt for every spec in specs/ (never edit those files by hand).
+"""Regenerate tests/golden/<spec>.json, <spec>.ir.txt and <spec>.state_dict.txt for every spec in specs/
+(never edit those files by hand).
 
     .venv/bin/python scripts/regen_golden.py      # or: make golden
 
-Review the diff: a change in a golden file is a change in what a shipped spec builds.
+Review the diff: a change in a golden file is a change in what a shipped spec builds, and a change in
+a .state_dict.txt file renames checkpoint keys (say why in the commit).
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
 
 import archspec  # noqa: E402
 from archspec.ir import to_text  # noqa: E402
@@ -27,6 +31,17 @@ def golden_record(spec_path: Path) -> tuple[dict, str]:
             "blocks")
     record = {k: stats[k] for k in keep}
     return record, to_text(graph)
+
+
+# Variants whose state_dict has keys the defaults leave out: Inception-v3's auxiliary head.
+STATE_DICT_VARIANTS = {"inception_v3_aux": ("inception_v3", {"aux": True})}
+
+
+def state_dict_keys(spec_path: Path, overrides: dict | None = None) -> str:
+    """The built module's state_dict keys, one a line (built on the meta device: no weights)."""
+    with torch.device("meta"):
+        model = archspec.build_model(spec_path, overrides)
+    return "".join(f"{key}\n" for key in model.state_dict())
 
 
 # The WRN grid of the issue: depth x widening factor for B(3,3), and every block type of the paper.
@@ -54,7 +69,11 @@ def main() -> None:
         out = GOLDEN / f"{spec_path.stem}.json"
         out.write_text(json.dumps(record, indent=1) + "\n")
         (GOLDEN / f"{spec_path.stem}.ir.txt").write_text(ir_text)
+        (GOLDEN / f"{spec_path.stem}.state_dict.txt").write_text(state_dict_keys(spec_path))
         print(f"wrote {out.relative_to(ROOT)}: {record['params']:,} params, {record['macs']:,} MACs")
+    for variant, (stem, overrides) in STATE_DICT_VARIANTS.items():
+        (GOLDEN / f"{variant}.state_dict.txt").write_text(state_dict_keys(ROOT / "specs" / f"{stem}.yaml", overrides))
+    print("wrote tests/golden/*.state_dict.txt: the state_dict keys of every spec")
     grid = wrn_grid()
     (GOLDEN / "wrn_grid.json").write_text(json.dumps(grid, indent=1) + "\n")
     print(f"wrote tests/golden/wrn_grid.json: {len(grid)} WRN variants")

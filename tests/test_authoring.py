@@ -95,7 +95,7 @@ def test_a_residual_block_with_a_projection_shortcut(lib):
     """})
     stats, model = build_and_check(lib / "net.yaml")
     assert stats["stages"][1]["output"] == [16, 8, 8]
-    assert isinstance(model.get_submodule("down.shortcut.0.conv"), torch.nn.Conv2d)
+    assert isinstance(model.get_submodule("down.shortcut.conv.conv"), torch.nn.Conv2d)
 
 
 def test_a_block_that_uses_other_user_blocks_from_another_file(lib):
@@ -108,7 +108,7 @@ def test_a_block_that_uses_other_user_blocks_from_another_file(lib):
     """})
     stats, model = build_and_check(lib / "net.yaml")
     assert "cell.mix.branch1.1.conv" in dict(model.named_modules())
-    assert "cell.down.shortcut.0.conv" in dict(model.named_modules())
+    assert "cell.down.shortcut.conv.conv" in dict(model.named_modules())
 
 
 def test_a_parametric_network_family(lib):

@@ -60,7 +60,7 @@ def test_every_timm_tensor_is_used_exactly_once(arch):
 def test_auxiliary_head_of_torchvision_layout_maps_too():
     model = built("inception_v3", {"aux": True})
     mapping = timm_key_map(model)
-    assert mapping["aux_logits.2.conv.weight"] == "AuxLogits.conv1.conv.weight"
+    assert mapping["aux_logits.conv1.conv.weight"] == "AuxLogits.conv1.conv.weight"
     assert mapping["aux_logits.fc.weight"] == "AuxLogits.fc.weight"
 
 

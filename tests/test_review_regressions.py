@@ -95,7 +95,7 @@ def test_an_explicit_name_and_a_block_use_never_share_a_scope(tmp_path):
           - leaf
         """)
     _, graph = archspec.compile_spec(spec)
-    assert "leaf.conv" in graph and "leaf_2.0.conv" in graph
+    assert "leaf.conv" in graph and "leaf_2.conv.conv" in graph
 
 
 def test_when_false_drops_a_branch_and_an_empty_aux_head(tmp_path):
@@ -107,8 +107,8 @@ def test_when_false_drops_a_branch_and_an_empty_aux_head(tmp_path):
           - aux: {body: [{relu, when: false}]}
         """)
     _, graph = archspec.compile_spec(spec)
-    assert len(graph.nodes["0.concat"]["inputs"]) == 2
-    assert graph.graph["outputs"] == ["0.concat"]
+    assert len(graph.nodes["concat"]["inputs"]) == 2  # the first concat adds no level (naming rule 4)
+    assert graph.graph["outputs"] == ["concat"]
 
 
 def test_a_bad_parameter_default_is_located_at_its_declaration(tmp_path):

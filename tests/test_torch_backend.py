@@ -71,6 +71,21 @@ def test_torch_export(model):
     torch.testing.assert_close(exported.module()(x), model(x))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the TorchScript-based exporter needs no onnxscript
+def test_onnx_export_runs_in_onnxruntime_with_a_dynamic_batch(model, tmp_path):
+    import onnxruntime
+
+    model.eval()
+    path = tmp_path / "tiny.onnx"
+    torch.onnx.export(model, (torch.randn(2, 3, 24, 24),), str(path), dynamo=False, input_names=["x"],
+                      output_names=["logits"], dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = torch.randn(5, 3, 24, 24)
+    (out,) = session.run(None, {"x": x.numpy()})
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(out), model(x), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jit is deprecated, but the issue asks for it
 def test_torch_jit_trace(model):
     model.eval()

@@ -47,7 +47,7 @@ def test_block_types_build_and_match_pytorch(block):
 
 def test_every_conv_of_a_block_keeps_the_full_width():
     _, graph = archspec.compile_spec(WRN, {"depth": 10, "k": 2, "block": "B(1,3,1)"})
-    convs = [n for n in graph if n.startswith("stage2.0.") and graph.nodes[n]["op"] == "conv2d"
+    convs = [n for n in graph if n.startswith("stage2.blocks.0.") and graph.nodes[n]["op"] == "conv2d"
              and ".shortcut." not in n]
     assert [graph.nodes[n]["attrs"]["kernel"] for n in convs] == [(1, 1), (3, 3), (1, 1)]
     assert {graph.nodes[n]["attrs"]["out_ch"] for n in convs} == {64}
@@ -57,13 +57,13 @@ def test_every_conv_of_a_block_keeps_the_full_width():
 def test_official_layout_preactivation_projection_dropout_no_bias():
     _, graph = archspec.compile_spec(WRN, {"depth": 10, "k": 2})
     # the projection reads the pre-activated input, as in the official code
-    shortcut = graph.nodes["stage2.0.shortcut.conv"]
+    shortcut = graph.nodes["stage2.blocks.0.shortcut.conv"]
     assert graph.nodes[shortcut["inputs"][0]]["op"] == "act"
-    assert shortcut["inputs"][0] == "stage2.0.preact.1"
+    assert shortcut["inputs"][0] == "stage2.blocks.0.preact.relu"
     # an unchanged width and stride gets the identity
-    assert "stage1.0.shortcut.conv" in graph  # 16 -> 32 channels: projection
+    assert "stage1.blocks.0.shortcut.conv" in graph  # 16 -> 32 channels: projection
     # dropout sits between the two convs of the branch, after BN-ReLU
-    drops = [n for n in graph if n.startswith("stage1.0.") and graph.nodes[n]["op"] == "dropout"]
+    drops = [n for n in graph if n.startswith("stage1.blocks.0.") and graph.nodes[n]["op"] == "dropout"]
     assert len(drops) == 1 and graph.nodes[drops[0]]["attrs"]["p"] == 0.3
     assert graph.nodes[graph.nodes[drops[0]]["inputs"][0]]["op"] == "act"
     assert not any(graph.nodes[n]["attrs"].get("bias") for n in graph if graph.nodes[n]["op"] == "conv2d")

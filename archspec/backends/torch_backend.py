@@ -40,6 +40,25 @@ class FeatureInfo(list):
         return [info[key] for info in self] if idx is None else self[idx][key]
 
 
+class FeatureInfo(list):
+    """timm's feature_info: one dict per tap (num_chs, reduction, module), with accessors."""
+
+    def __init__(self, taps: list[Tap]):
+        super().__init__({"num_chs": t.num_chs, "reduction": t.reduction, "module": t.module} for t in taps)
+
+    def channels(self, idx: int | None = None):
+        return self._get("num_chs", idx)
+
+    def reduction(self, idx: int | None = None):
+        return self._get("reduction", idx)
+
+    def module_name(self, idx: int | None = None):
+        return self._get("module", idx)
+
+    def _get(self, key: str, idx: int | None):
+        return [info[key] for info in self] if idx is None else self[idx][key]
+
+
 class ArchNet(nn.Module):
     """Base class of every network archspec builds: timm's model API over the generated forward.
 

@@ -16,6 +16,7 @@ dies as soon as its last reader has run.
 """
 from __future__ import annotations
 
+import copyreg
 import keyword
 import linecache
 import re
@@ -127,17 +128,30 @@ def _return_lines(returned: list[str], var: dict[str, str], train_only: Callable
     return ["if self.training:", f"    return {_tuple(every)}", f"return {_tuple(kept)}"]
 
 
+class GeneratedModuleType(type):
+    """Metaclass of generated modules: pickles a class as its source, so torch.save(model) and
+    multiprocessing work in a process that never built it."""
+
+
+def _reduce_class(cls: GeneratedModuleType):
+    return define_class, (cls.__name__, cls._archspec_source, cls.__bases__[0])
+
+
+copyreg.pickle(GeneratedModuleType, _reduce_class)
+
+
 def define_class(name: str, source: str, base: type = nn.Module) -> type:
     """A class `name(base)` whose methods are `source` (indented method definitions); cached."""
     key = (name, source, base)
     cls = _CLASS_CACHE.get(key)
     if cls is None:
-        text = f"class {name}(_Base):\n{source}"
+        text = f"class {name}(_Base, metaclass=_Meta):\n{source}"
         filename = f"<archspec-generated {name} {len(_CLASS_CACHE)}>"
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-        namespace = {"_Base": base, "torch": torch, "__name__": "archspec.generated"}
+        namespace = {"_Base": base, "_Meta": GeneratedModuleType, "torch": torch, "__name__": "archspec.generated"}
         exec(compile(text, filename, "exec"), namespace)  # our own generated source, never spec text
         cls = _CLASS_CACHE[key] = namespace[name]
+        cls._archspec_source = source
     return cls
 
 

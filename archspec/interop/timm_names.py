@@ -85,9 +85,7 @@ INCEPTION_V3 = [
     (r"mixed_6([bcde])\.(.+)", ("Mixed_6{1}.", _V3_C, 2)),
     (r"mixed_7a\.(.+)", ("Mixed_7a.", _V3_D, 1)),
     (r"mixed_7([bc])\.(.+)", ("Mixed_7{1}.", _V3_E, 2)),
-    (r"aux_logits\.1\.(.+)", "AuxLogits.conv0.{1}"),
-    (r"aux_logits\.2\.(.+)", "AuxLogits.conv1.{1}"),
-    (r"aux_logits\.fc\.(.+)", "AuxLogits.fc.{1}"),
+    (r"aux_logits\.((?:conv0|conv1|fc)\..+)", "AuxLogits.{1}"),
     (r"head\.fc\.(.+)", "fc.{1}"),
 ]
 

@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
+from ..errors import SpecValueError
+
 Shape = tuple[int, ...]
 
 # Diagram categories an op may belong to (backends.diagram_labels gives each a colour and legend text).
@@ -25,7 +27,7 @@ COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux", "for")
 MODIFIERS = ("name", "repeat", "first", "last", "when")
 
 
-class ShapeError(ValueError):
+class ShapeError(SpecValueError):
     """An op cannot accept its input shapes; the message says why."""
 
 

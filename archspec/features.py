@@ -1,13 +1,13 @@
-"""Feature taps: which intermediate tensors a backbone returns, and timm's `feature_info` for them.
+"""Feature taps: which intermediate tensors a backbone returns (read off the IR).
 
-By default a network has one tap per nominal stride (2, 4, 8, ...): the last node at that stride
+By default a network has one tap per nominal stride (2, 4, 8, ...: the product of the strides from
+the input): the last node at that stride
 through which every path from the input to the main output passes (so it is a whole feature map,
 not one branch of a block). A spec may name its own taps (`features:`); a tap named by a block use
 or any other scope is that scope's output.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import networkx as nx
@@ -49,61 +49,61 @@ def cut_nodes(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
     return cuts
 
 
-def _reduction(graph: nx.DiGraph, node: str) -> int:
-    in_h = graph.nodes[graph.graph["input"]]["meta"]["shape"][1]
-    h = graph.nodes[node]["meta"]["shape"][1]
-    return 2 ** max(0, round(math.log2(in_h / h)))
+def strides(graph: nx.DiGraph) -> dict[str, int]:
+    """The nominal stride of every node's output: the product of the strides on its way from the
+    input (the largest over its inputs where branches differ)."""
+    out: dict[str, int] = {}
+    for name in graph.nodes:
+        data = graph.nodes[name]
+        before = max((out[i] for i in data["inputs"]), default=1)
+        out[name] = before * int(data["attrs"].get("stride", (1,))[0])
+    return out
 
 
-def _tap(graph: nx.DiGraph, node: str, module: str) -> Tap:
-    return Tap(node, module, graph.nodes[node]["meta"]["shape"][0], _reduction(graph, node))
+def _tap(graph: nx.DiGraph, node: str, module: str, reduction: dict[str, int]) -> Tap:
+    return Tap(node, module, graph.nodes[node]["meta"]["shape"][0], reduction[node])
 
 
 def default_taps(graph: nx.DiGraph) -> list[Tap]:
-    """One tap per nominal stride: the last cut node of the main path with a CxHxW output."""
+    """One tap per nominal stride: the last cut node of the main path with a CxHxW output, known
+    by the outermost scope whose only output it is (`inception_a` rather than its last concat)."""
+    reduction = strides(graph)
     last: dict[int, str] = {}
     for name in cut_nodes(graph, main_path(graph)):
         if len(graph.nodes[name]["meta"]["shape"]) == 3:
-            last[_reduction(graph, name)] = name
-    return [_tap(graph, node, node) for _, node in sorted(last.items())]
+            last[reduction[name]] = name
+    return [_tap(graph, node, _outermost_scope(graph, node), reduction) for _, node in sorted(last.items())]
+
+
+def _outermost_scope(graph: nx.DiGraph, node: str) -> str:
+    parts = node.split(".")
+    for i in range(1, len(parts)):
+        scope = ".".join(parts[:i])
+        if _leaving(graph, scope) == [node]:
+            return scope
+    return node
+
+
+def _leaving(graph: nx.DiGraph, scope: str) -> list[str]:
+    """The nodes of a scope whose value is used outside it (or returned)."""
+    members = {n for n in graph.nodes if n.startswith(scope + ".")}
+    return [n for n in members if n in graph.graph["outputs"] or any(s not in members for s in graph.successors(n))]
 
 
 def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:
     """Taps given by node or scope names; raises TapError naming the first bad one."""
-    taps = []
+    taps, reduction = [], strides(graph)
     for name in names:
         if name in graph and name != graph.graph["input"]:
             node = name
         else:
-            inside = [n for n in graph.nodes if n.startswith(name + ".")]
-            if not inside:
+            if not any(n.startswith(name + ".") for n in graph.nodes):
                 raise TapError(f"no node or block use is named '{name}'")
-            members = set(inside)
-            leaving = [n for n in inside if n in graph.graph["outputs"]
-                       or any(s not in members for s in graph.successors(n))]
+            leaving = _leaving(graph, name)
             if len(leaving) != 1:
                 raise TapError(f"'{name}' hands on {len(leaving)} tensors; name one of its nodes instead")
             node = leaving[0]
         if len(graph.nodes[node]["meta"]["shape"]) != 3:
             raise TapError(f"'{name}' is not a CxHxW feature map")
-        taps.append(_tap(graph, node, name))
+        taps.append(_tap(graph, node, name, reduction))
     return taps
-
-
-class FeatureInfo(list):
-    """timm's feature_info: one dict per tap (num_chs, reduction, module), with accessors."""
-
-    def __init__(self, taps: list[Tap]):
-        super().__init__({"num_chs": t.num_chs, "reduction": t.reduction, "module": t.module} for t in taps)
-
-    def channels(self, idx: int | None = None):
-        return self._get("num_chs", idx)
-
-    def reduction(self, idx: int | None = None):
-        return self._get("reduction", idx)
-
-    def module_name(self, idx: int | None = None):
-        return self._get("module", idx)
-
-    def _get(self, key: str, idx: int | None):
-        return [info[key] for info in self] if idx is None else self[idx][key]

@@ -1,0 +1,69 @@
+"""The naming rule: how items, and so IR nodes and PyTorch modules, get their dotted names.
+
+Each list of items names its items in the scope it lives in (a block use, a repeat instance, a
+composite, the network, `head`), in order:
+
+1. an item with `name:` takes that name;
+2. in a bare nested list (`[conv: 1x1 64, conv: 3x3 96]`, e.g. a concat branch) items are numbered
+   0, 1, 2, ... as in nn.Sequential;
+3. in every other list (network, head, a block's body, residual's preact/body/shortcut, for's do,
+   aux's body, seq) an item is named after what it is: a block use after the block (`$param` after
+   the parameter), a primitive after its op (`conv`, `dropout`), a composite after its key; the
+   second unnamed item of the same kind in the scope is `conv_2`, the third `conv_3`, skipping
+   names already taken;
+4. the first unnamed, unrepeated composite of each kind in a scope (concat, add, mul, residual,
+   for, aux) adds no level: its parts are named in the scope itself (concat branches `branch0`,
+   `branch1`, ... and the node `concat`; residual's `preact`, `shortcut`, `add` and its body's
+   items; for's iterations `0`, `1`, ...; aux's body items). A later one is a level of its own;
+5. a repeated item's instances are numbered under its name (`inception_a.0`, `inception_a.1`);
+   a conv item is a unit of nodes `conv`, `bn`, `act`.
+
+Names are claimed in the order items are expanded and depend only on the items before them, so
+appending an item never renames an existing one; inserting an item renames only later unnamed
+items of the same kind (give them a `name:` to pin them).
+"""
+from __future__ import annotations
+
+TRANSPARENT = ("concat", "add", "mul", "residual", "for", "aux")
+
+
+def join(prefix: str, child: str) -> str:
+    return f"{prefix}.{child}" if prefix else child
+
+
+class Namer:
+    """The names taken in each scope (a dotted prefix) of one expansion."""
+
+    def __init__(self) -> None:
+        self._taken: dict[str, set[str]] = {}
+        self._kinds: dict[str, set[str]] = {}
+
+    def take(self, scope: str, name: str) -> bool:
+        """Claim exactly `name` in scope; False when it is taken already."""
+        taken = self._taken.setdefault(scope, set())
+        if name in taken:
+            return False
+        taken.add(name)
+        return True
+
+    def claim(self, scope: str, base: str) -> str:
+        """The first free one of base, base_2, base_3, ... in scope, claimed."""
+        taken = self._taken.setdefault(scope, set())
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name)
+        return name
+
+    def part(self, scope: str, base: str) -> str:
+        """The full name of a composite's part (`add`, `shortcut`, `branch0`) claimed in scope."""
+        return join(scope, self.claim(scope, base))
+
+    def first_of_kind(self, scope: str, key: str) -> bool:
+        """True the first time an unnamed composite of kind key asks in scope (it adds no level)."""
+        kinds = self._kinds.setdefault(scope, set())
+        if key in kinds:
+            return False
+        kinds.add(key)
+        return True
