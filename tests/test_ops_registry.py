@@ -1,8 +1,10 @@
 """Every registered op, on the sample configurations its own module supplies: shape against a real torch
-forward, params against numel, MACs against FlopCounterMode / 2, a diagram label and category, and the
-IR JSON round trip. An op registered without samples (or any other piece) fails here or at registration."""
+forward, params against numel, MACs against FlopCounterMode / 2, a diagram label and category, the
+IR JSON round trip, and the sample network under torch.jit.script and a torch.save/load round trip.
+An op registered without samples (or any other piece) fails here or at registration."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -42,6 +44,7 @@ def test_every_item_key_is_used_by_a_sample():
     assert set(ITEMS) - used == set()
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jit is deprecated, but the issue asks for it
 @pytest.mark.parametrize("name,index", CASES, ids=[f"{n}-{i}" for n, i in CASES])
 def test_op_sample_matches_pytorch(name, index, tmp_path):
     op = OPS[name]
@@ -64,9 +67,15 @@ def test_op_sample_matches_pytorch(name, index, tmp_path):
         assert tuple(y.shape[1:]) == meta["shape"], node
         assert sum(p.numel() for p in module.parameters() if p.requires_grad) == meta["params"], node
         assert counter.get_total_flops() // 2 == meta["macs"], node
-    model = module_from_graph(graph, seed=0).eval()  # the whole sample network runs too
+    model = module_from_graph(graph, seed=0).eval()  # the whole sample network runs, scripts and pickles
+    x = torch.randn(2, *op.samples[index].input)
     with torch.no_grad():
-        model(torch.randn(2, *op.samples[index].input))
+        y = model(x)
+        torch.testing.assert_close(torch.jit.script(model)(x), y)
+        buffer = io.BytesIO()
+        torch.save(model, buffer)
+        buffer.seek(0)
+        torch.testing.assert_close(torch.load(buffer, weights_only=False)(x), y)
     back = from_json(json.loads(json.dumps(to_json(graph))))
     assert to_text(back) == to_text(graph)
     for node in graph.nodes:  # tuples stay tuples: == tells (1, 1) from [1, 1]

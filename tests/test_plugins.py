@@ -66,6 +66,7 @@ def test_a_registered_op_builds_runs_and_counts_exactly(plugin_dir):
     assert y.shape == (1, 10) and stats["macs"] == counter.get_total_flops() // 2
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the registry checks use torch.jit.script
 def test_a_plugin_op_passes_the_registry_checks(plugin_dir, tmp_path_factory):
     load_plugin(str(plugin_dir / "my_ops.py"))
     for index in range(len(OPS["pointwise"].samples)):

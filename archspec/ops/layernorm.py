@@ -33,7 +33,16 @@ def _layernorm2d():
             x = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
             return x.permute(0, 3, 1, 2)
 
+    # Named as a module attribute (see __getattr__), so pickle and torch.save find the class.
+    LayerNorm2d.__module__, LayerNorm2d.__qualname__ = __name__, "LayerNorm2d"
     return LayerNorm2d
+
+
+def __getattr__(name: str):
+    """`LayerNorm2d` is created on first access (pickle looks it up here)."""
+    if name == "LayerNorm2d":
+        return _layernorm2d()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @register_op
