@@ -19,7 +19,8 @@ from .errors import (Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError
 from .ir import add_node, new_graph
 from .blockcall import call_arguments
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, Item, primitive_args, split_repeat
-from .ops import ShapeError
+from .ops import OPS, ShapeError
+from .ops.batchnorm2d import bn_attrs
 from .params import bind_block_params
 from .passes.shapes import infer_node_shape
 from .pydantic_errors import diagnostics_from
@@ -296,12 +297,13 @@ class Expander:
             return POISON
         if item.key == "conv":
             return self.conv_unit(data, sources, name, env, x, item.args_path)
-        args = self.validate(PRIMITIVES[item.key].model, data, sources, item.args_path, env)
+        spec = PRIMITIVES[item.key]
+        args = self.validate(spec.model, data, sources, item.args_path, env)
         if args is None:
             return POISON
-        from .lowering_rules import primitive_node
-        op, attrs = primitive_node(item.key, args, x)
-        return self.emit(name, op, attrs, [x], env, item.args_path)
+        op = spec.op_for(x.shape)  # `bn` is BatchNorm2d on a map, BatchNorm1d on a vector
+        attrs = op.attrs(item.key, args, x.shape or (0,))
+        return self.emit(name, op.name, attrs, [x], env, item.args_path)
 
     def conv_unit(self, data: dict, sources: dict, name: str, env: Env, x: Value, path: Path) -> Value:
         """conv -> batch norm -> activation, the nodes named conv, bn, act under `name`."""
@@ -312,15 +314,12 @@ class Expander:
             data["bn"] = {**base, **own}
             for k in base:
                 sources.setdefault(("bn", k), dpath + (k,))
-        args = self.validate(L.ConvArgs, data, sources, path, env)
+        args = self.validate(PRIMITIVES["conv"].model, data, sources, path, env)
         if args is None or x.shape is None:
             return POISON
-        from .lowering_rules import conv_attrs
-        y = self.emit(f"{name}.conv", "conv2d", conv_attrs(args, x.shape[0]), [x], env, path)
+        y = self.emit(f"{name}.conv", "conv2d", OPS["conv2d"].attrs("conv", args, x.shape), [x], env, path)
         if args.bn is not None:
-            bn_attrs = {"channels": args.out, "eps": args.bn.eps, "momentum": args.bn.momentum,
-                        "affine": args.bn.affine}
-            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs, [y], env, path)
+            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path)
         if args.act != "none":
             y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path)
         return y
