@@ -7,7 +7,7 @@ SPEC   ?= specs/inception_v4.yaml
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build test setup graphviz bench clean golden
+.PHONY: build test setup graphviz bench clean golden ops-table
 
 build: $(STAMP)
 	$(BIN)/archspec build $(SPEC)
@@ -33,6 +33,9 @@ graphviz:
 
 golden: $(STAMP)
 	$(BIN)/python scripts/regen_golden.py
+
+ops-table: $(STAMP)
+	$(BIN)/python scripts/gen_ops_table.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py

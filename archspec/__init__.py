@@ -11,9 +11,11 @@ from typing import Any, Mapping, Sequence
 
 from .compiler import Spec, compile_spec, load_spec, lower
 from .errors import Diagnostic, SpecError, note_compiling
+from .ops import OpDef, Sample, ShapeError, register_op
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "Spec", "SpecError", "build_model", "compile_spec", "load_spec", "lower", "stats"]
+__all__ = ["Diagnostic", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec", "load_spec",
+           "lower", "register_op", "stats"]
 
 
 def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None) -> dict:

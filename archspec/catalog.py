@@ -40,8 +40,14 @@ def _model_params(model) -> str:
     return ", ".join(parts)
 
 
+def _origin(item) -> str:
+    """'built-in', or the plugin module that registered the item's op."""
+    module = type(item.ops[0]).__module__
+    return "built-in" if module.startswith("archspec.ops.") else f"plugin {module}"
+
+
 def builtin_entries() -> list[Entry]:
-    entries = [Entry(name, "op", "" if p.fixed else _model_params(p.model), p.doc, "built-in")
+    entries = [Entry(name, "op", "" if p.fixed else _model_params(p.model), p.doc, _origin(p))
                for name, p in PRIMITIVES.items()]
     from . import language as L
     models = {"residual": L.ResidualArgs, "aux": L.AuxArgs, "for": L.ForArgs}
@@ -61,3 +67,37 @@ def block_entries(spec) -> list[Entry]:
             params.append(text)
         out.append(Entry(name, "block", ", ".join(params), ref.definition.doc, str(ref.doc.loc(ref.path, key=True))))
     return out
+
+
+def _default_text(value) -> str:
+    if isinstance(value, BaseModel):
+        return "true"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple) and len(set(value)) == 1:
+        return str(value[0])
+    if value is None:
+        return "auto"
+    return f"`{value}`" if isinstance(value, str) else str(value)
+
+
+def ops_table() -> str:
+    """The primitive-op table of docs/spec-language.md, generated from the op registry."""
+    from .ops import ITEMS
+    rows = ["| key | arguments (defaults) | main argument | IR op | what it is |", "|---|---|---|---|---|"]
+    fixed = [key for key, item in ITEMS.items() if item.fixed]
+    for key, item in sorted(ITEMS.items()):
+        if item.fixed:
+            continue
+        args = []
+        for name, field in item.model.model_fields.items():
+            shown = f"`{field.alias or name}`"
+            args.append(shown if field.default is PydanticUndefined else f"{shown} ({_default_text(field.default)})")
+        ops = ", ".join(f"`{op.name}`" + (f" (rank {'/'.join(map(str, op.input_ranks))})" if len(item.ops) > 1 else "")
+                        for op in item.ops)
+        main = f"`{item.main}`" if item.main else ""
+        rows.append(f"| `{key}` | {', '.join(args)} | {main} | {ops} | {item.doc} |")
+    if fixed:
+        ops = ", ".join(sorted({f"`{op.name}`" for key in fixed for op in ITEMS[key].ops}))
+        rows.append(f"| {', '.join(f'`{k}`' for k in fixed)} | | | {ops} | an activation by name |")
+    return "\n".join(rows) + "\n"

@@ -140,7 +140,8 @@ class Checker:
     def op(self, node: OpItem, scope: Scope, overrides: dict) -> None:
         data, sources = merged_args(node, scope.defaults, overrides)
         if node.key == "conv":
-            self.validate(L.ConvArgs, with_bn_defaults(data, sources, scope.defaults), sources, node.key_path, scope)
+            self.validate(PRIMITIVES["conv"].model, with_bn_defaults(data, sources, scope.defaults), sources,
+                          node.key_path, scope)
         else:
             self.validate(PRIMITIVES[node.key].model, data, sources, node.key_path, scope)
 
@@ -178,7 +179,7 @@ class Checker:
             projection = options.get("projection", {})
             sources = {(k,): base + ("projection", k) for k in projection}
             data = {**scope.defaults.get("conv", ({}, ()))[0], "out": 1, "kernel": 1, **projection}
-            self.validate(L.ConvArgs, with_bn_defaults(data, sources, scope.defaults), sources,
+            self.validate(PRIMITIVES["conv"].model, with_bn_defaults(data, sources, scope.defaults), sources,
                           base + ("shortcut",), scope)
         elif shortcut != "identity":
             self.error(scope, base + ("shortcut",), f"shortcut must be 'identity', 'auto' or a list of items, "

@@ -409,7 +409,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                      help="Print the version and exit.")) -> None:
+                                      help="Print the version and exit."),
+         plugin: Optional[List[str]] = typer.Option(
+             None, "--plugin", metavar="MODULE",
+             help="Import a Python module (a name, or a path ending in .py) that registers ops of its own "
+                  "with archspec.register_op, before the command runs (repeatable). Specs never load code.")) -> None:
     """archspec: neural-architecture specs in YAML, compiled to graphs, counts and PyTorch."""
+    from .plugins import PluginError, load_plugin
+    for name in plugin or []:
+        try:
+            load_plugin(name)
+        except PluginError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--plugin")
+
 
 guard_commands(app)  # an exception that is not a spec mistake is reported as a bug in archspec (exit 70)

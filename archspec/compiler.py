@@ -23,7 +23,8 @@ from .checks import Checker, Scope
 from .composites import EXPANDERS
 from .expand import Expander
 from .ir import check as check_ir
-from .items import NAME_RE, PRIMITIVES, RESERVED
+from .items import NAME_RE, is_reserved
+from .ops import defaults_keys
 from .params import block_param_names, resolve_spec_params
 from .parse import Parser
 from .passes import count, mark_train_only
@@ -37,7 +38,6 @@ from .yamlsource import SourceDoc
 
 MAX_INPUT_SIZE = 65_536
 PASSES = (("mark_train_only", mark_train_only), ("count", count))  # run by lower() in this order, after expansion
-DEFAULTS_KEYS = sorted({p.defaults_key for p in PRIMITIVES.values() if p.defaults_key})
 
 
 @dataclass
@@ -135,8 +135,8 @@ def _collect_blocks(definitions: dict[str, L.BlockDef], source: SourceDoc, defau
                     blocks: dict[str, BlockRef], sink: DiagnosticSink) -> None:
     for name, definition in definitions.items():
         path = ("blocks", name)
-        if not NAME_RE.match(name) or name in RESERVED:
-            why = "is a built-in op name" if name in RESERVED else "must use letters, digits and _"
+        if not NAME_RE.match(name) or is_reserved(name):
+            why = "is a built-in op name" if is_reserved(name) else "must use letters, digits and _"
             sink.add(Diagnostic(f"block name '{name}' {why}", source.loc(path, key=True), path))
             continue
         if name in blocks:
@@ -156,11 +156,12 @@ def _collect_blocks(definitions: dict[str, L.BlockDef], source: SourceDoc, defau
 def _collect_defaults(declared: dict[str, dict], source: SourceDoc, sink: DiagnosticSink) -> dict:
     """{primitive: (values, path)}; the keys must name primitives that take defaults."""
     defaults = {}
+    keys = defaults_keys()  # computed per spec: a plugin op may have added a key
     for key, values in declared.items():
         path = ("defaults", key)
-        if key not in DEFAULTS_KEYS:
+        if key not in keys:
             sink.add(Diagnostic(f"no defaults can be set for '{key}'", source.loc(path, key=True), path,
-                                did_you_mean(key, DEFAULTS_KEYS) or f"choose from {', '.join(DEFAULTS_KEYS)}"))
+                                did_you_mean(key, keys) or f"choose from {', '.join(keys)}"))
             continue
         defaults[key] = (values, path)
     return defaults

@@ -21,10 +21,9 @@ from .blockcall import call_arguments
 from .errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
 from .ir import add_node, new_graph
 from .items import PRIMITIVES
-from .language import ConvArgs
-from .lowering_rules import conv_attrs, primitive_node
 from .naming import Namer, item_name
-from .ops import ShapeError
+from .ops import OPS, ShapeError
+from .ops.batchnorm2d import bn_attrs
 from .params import bind
 from .passes.shapes import infer_node_shape
 from .syntax import Arg, BlockUse, Node, OpItem, Seq
@@ -191,23 +190,29 @@ class Expander:
         data, sources = merged_args(node, env.defaults, overrides)
         if node.key == "conv":
             return self.conv_unit(data, sources, name, env, x, node.key_path)
-        args = self.validate(PRIMITIVES[node.key].model, data, sources, node.key_path, env)
+        spec = PRIMITIVES[node.key]
+        args = self.validate(spec.model, data, sources, node.key_path, env)
         if args is None:
             return POISON
-        op, attrs = primitive_node(node.key, args, x)
-        return self.emit(name, op, attrs, [x], env, node.key_path)
+        op = spec.op_for(x.shape)  # `bn` is BatchNorm2d on a map, BatchNorm1d on a vector
+        attrs = op.attrs(node.key, args, x.shape or (0,))
+        return self.emit(name, op.name, attrs, [x], env, node.key_path)
 
     def conv_unit(self, data: dict, sources: dict, name: str, env: Env, x: Value, path: Path) -> Value:
         """conv -> batch norm -> activation, the nodes named conv, bn, act under `name`."""
         data = with_bn_defaults(data, sources, env.defaults)
-        args = self.validate(ConvArgs, data, sources, path, env)
+        args = self.validate(PRIMITIVES["conv"].model, data, sources, path, env)
         if args is None or x.shape is None:
             return POISON
-        y = self.emit(f"{name}.conv", "conv2d", conv_attrs(args, x.shape[0]), [x], env, path)
+        y = self.emit(f"{name}.conv", "conv2d", OPS["conv2d"].attrs("conv", args, x.shape), [x], env, path)
         if args.bn is not None:
-            bn_attrs = {"channels": args.out, "eps": args.bn.eps, "momentum": args.bn.momentum,
-                        "affine": args.bn.affine}
-            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs, [y], env, path)
+            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path)
+        if args.act != "none":
+            y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path)
+        return y
+
+        if args.bn is not None:
+            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path)
         if args.act != "none":
             y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path)
         return y

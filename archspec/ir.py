@@ -105,16 +105,13 @@ def to_json(graph: nx.DiGraph) -> dict:
     }
 
 
-_TUPLE_ATTRS = ("kernel", "stride", "padding", "dilation", "shape")
-
-
 def from_json(data: dict) -> nx.DiGraph:
     """Inverse of to_json."""
     graph = new_graph(data["graph"]["name"])
     graph.graph.update(data["graph"])
     for node in data["nodes"]:
-        attrs = {k: tuple(v) if k in _TUPLE_ATTRS and isinstance(v, list) else v
-                 for k, v in node["attrs"].items()}
+        tuples = OPS[node["op"]].tuple_attrs if node["op"] in OPS else ()
+        attrs = {k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in node["attrs"].items()}
         add_node(graph, node["name"], node["op"], attrs, node["inputs"], node["src"], node["scope"])
         meta = dict(node.get("meta", {}))
         if "shape" in meta:

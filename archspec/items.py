@@ -9,44 +9,14 @@ and a mapping item may carry the modifiers name, repeat, first, last next to its
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
-from . import language as L
 from .errors import Path
-from .ops import ACTIVATIONS
+from .ops.registry import COMPOSITES, ITEMS, MODIFIERS, ItemDef
 
-
-@dataclass(frozen=True)
-class Primitive:
-    model: type[BaseModel]
-    main: str | None = None  # the field a bare scalar or a bare shorthand token fills
-    defaults_key: str | None = None  # which entry of the spec's `defaults` applies
-    fixed: dict = field(default_factory=dict)  # arguments implied by the key (relu -> fn=relu)
-    doc: str = ""
-
-
-PRIMITIVES: dict[str, Primitive] = {
-    "conv": Primitive(L.ConvArgs, "out", "conv", doc="conv unit: conv -> batch norm -> activation"),
-    "bn": Primitive(L.BatchNormArgs, None, "bn", doc="batch norm"),
-    "act": Primitive(L.ActArgs, "fn", "act", doc="an activation by name"),
-    "maxpool": Primitive(L.MaxPoolArgs, "kernel", "maxpool", doc="max pooling"),
-    "avgpool": Primitive(L.AvgPoolArgs, "kernel", "avgpool", doc="average pooling"),
-    "global_avgpool": Primitive(L.GlobalPoolArgs, None, None, doc="average over H and W"),
-    "global_maxpool": Primitive(L.GlobalPoolArgs, None, None, doc="maximum over H and W"),
-    "dropout": Primitive(L.DropoutArgs, "p", "dropout", doc="dropout (training only)"),
-    "linear": Primitive(L.LinearArgs, "out", "linear", doc="fully connected layer"),
-    "flatten": Primitive(L.EmptyArgs, doc="CxHxW -> C*H*W"),
-    "identity": Primitive(L.EmptyArgs, doc="passes its input through"),
-    "scale": Primitive(L.ScaleArgs, "factor", doc="multiply by a constant"),
-    **{fn: Primitive(L.ActArgs, None, None, {"fn": fn}, f"{fn} activation")
-       for fn in ACTIVATIONS if fn != "identity"},
-}
-COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux", "for")
-MODIFIERS = ("name", "repeat", "first", "last", "when")
-RESERVED = set(PRIMITIVES) | set(COMPOSITES) | set(MODIFIERS)
+PRIMITIVES: dict[str, ItemDef] = ITEMS
+"""Item key -> its definition, read from the op registry (live: registering an op adds its keys)."""
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REPEAT_SUFFIX = re.compile(r"^(\S+)\s+x\s*(\S+)$")
 
@@ -72,6 +42,11 @@ class Item:
         if self.key in PRIMITIVES:
             return "primitive"
         return "composite" if self.key in COMPOSITES else "block"
+
+
+def is_reserved(name: str) -> bool:
+    """Whether a block may not take this name: a primitive item key, a composite or a modifier."""
+    return name in PRIMITIVES or name in COMPOSITES or name in MODIFIERS
 
 
 def split_repeat(key: str) -> tuple[str, str | None]:

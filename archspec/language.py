@@ -1,170 +1,17 @@
-"""The spec language's pydantic models: one model per primitive's arguments, plus the document.
+"""The spec language's pydantic models for composites and the document (each primitive op's argument model
+lives in its module in archspec/ops/).
 
 Field docstrings are the reference documentation of each key (docs/spec-language.md mirrors them).
 """
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo,
-                      field_validator)
+from pydantic import BeforeValidator, Field
 
-from .ops import ACTIVATIONS
-from .values import BoolArg, FloatArg, IntArg, StrArg, evaluate_value
-
-_KERNEL_TEXT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _pair(value: Any, info: ValidationInfo) -> Any:
-    """int | [a, b] | 'AxB' -> (a, b); expressions allowed for each number."""
-    if isinstance(value, str):
-        match = _KERNEL_TEXT.match(value)
-        if match:
-            return int(match.group(1)), int(match.group(2))
-        value = evaluate_value(value, info.context or {}, int)
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2:
-            raise ValueError(f"expected one number or two [height, width], got {len(value)} values")
-        return tuple(evaluate_value(v, info.context or {}, int) for v in value)
-    return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _positive_pair(value: tuple[int, int]) -> tuple[int, int]:
-    if min(value) < 1:
-        raise ValueError(f"must be at least 1, got {value[0]}x{value[1]}")
-    return value
-
-
-Pair = Annotated[tuple[int, int], BeforeValidator(_pair), AfterValidator(_positive_pair)]
-PositiveInt = Annotated[IntArg, Field(gt=0)]
-
-
-def _padding(value: Any, info: ValidationInfo) -> Any:
-    if isinstance(value, str) and value in ("same", "valid"):
-        return value
-    if isinstance(value, str) and value.startswith("$"):
-        value = evaluate_value(value, info.context or {}, str)
-        if value in ("same", "valid"):
-            return value
-    value = _pair(value, info)
-    if isinstance(value, tuple) and min(value) < 0:
-        raise ValueError("padding cannot be negative")
-    return value
-
-
-Padding = Annotated[Union[Literal["same", "valid"], tuple[int, int]], BeforeValidator(_padding)]
-
-
-def _activation(value: str, info: ValidationInfo) -> str:
-    if value == "none" or value in ACTIVATIONS:
-        return value
-    from .errors import did_you_mean
-    hint = did_you_mean(value, ACTIVATIONS + ("none",))
-    raise ValueError(f"unknown activation '{value}'; choose one of {', '.join(ACTIVATIONS)} or none"
-                     + (f" ({hint})" if hint else ""))
-
-
-ActName = Annotated[StrArg, AfterValidator(_activation)]
-
-
-class BatchNormArgs(Strict):
-    eps: Annotated[FloatArg, Field(gt=0)] = 1e-5
-    """Added to the variance for numerical stability (Inception uses 0.001)."""
-    momentum: Annotated[FloatArg, Field(ge=0, le=1)] = 0.1
-    """PyTorch convention: weight of the new batch statistic in the running average."""
-    affine: BoolArg = True
-    """Learnable scale and shift (gamma, beta)."""
-
-
-def _same_needs_odd_kernel(padding: Any, info: ValidationInfo) -> Any:
-    kernel = info.data.get("kernel")
-    if padding == "same" and kernel and any(k % 2 == 0 for k in kernel):
-        raise ValueError(f"'same' padding needs odd kernel sizes, got {kernel[0]}x{kernel[1]}")
-    return padding
-
-
-def _bn_flag(value: Any) -> Any:
-    if value is True:
-        return {}
-    return None if value is False or value == "none" else value
-
-
-class ConvArgs(Strict):
-    out: PositiveInt
-    """Output channels."""
-    kernel: Pair
-    """Kernel size: 3, [1, 7] or '1x7'."""
-    stride: Pair = (1, 1)
-    padding: Padding = "valid"
-    """'valid' (no padding, PyTorch's default), 'same' ((k-1)/2 per side, odd kernels), or explicit."""
-    dilation: Pair = (1, 1)
-    groups: PositiveInt = 1
-    bias: BoolArg = False
-    """Conv bias. Off by default because a batch norm follows."""
-    bn: Annotated[Optional[BatchNormArgs], BeforeValidator(_bn_flag)] = BatchNormArgs()
-    """Batch norm after the conv: true, false, or its arguments (merged over defaults.bn)."""
-    act: ActName = "relu"
-    """Activation after the batch norm, or 'none'."""
-
-    @field_validator("padding")
-    @classmethod
-    def _same_needs_odd(cls, value, info: ValidationInfo):
-        return _same_needs_odd_kernel(value, info)
-
-
-class PoolArgs(Strict):
-    kernel: Pair
-    stride: Pair | None = None
-    """Defaults to the kernel size (PyTorch's rule)."""
-    padding: Padding = "valid"
-    ceil_mode: BoolArg = False
-
-    @field_validator("padding")
-    @classmethod
-    def _same_needs_odd(cls, value, info: ValidationInfo):
-        return _same_needs_odd_kernel(value, info)
-
-
-class MaxPoolArgs(PoolArgs):
-    dilation: Pair = (1, 1)
-
-
-class AvgPoolArgs(PoolArgs):
-    count_include_pad: BoolArg = True
-    """Whether zero padding counts in the average (Inception-v4 excludes it, Inception-v3 includes it)."""
-
-
-class GlobalPoolArgs(Strict):
-    keepdim: BoolArg = False
-    """Keep a Cx1x1 map (for gating branches) instead of a flat C vector."""
-
-
-class DropoutArgs(Strict):
-    p: Annotated[FloatArg, Field(ge=0, lt=1)]
-    """Probability of zeroing an element in training."""
-
-
-class LinearArgs(Strict):
-    out: PositiveInt
-    bias: BoolArg = True
-
-
-class ScaleArgs(Strict):
-    factor: FloatArg
-    """Constant the input is multiplied by."""
-
-
-class ActArgs(Strict):
-    fn: ActName
-
-
-class EmptyArgs(Strict):
-    pass
+from .ops._fields import Strict
+from .ops.act import ActName
+from .values import BoolArg, FloatArg
 
 
 class ResidualArgs(Strict):

@@ -17,7 +17,6 @@ from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, split_repeat
 from .syntax import Arg, Aux, BlockUse, Branch, Loop, Merge, Modifiers, Node, OpItem, Residual, Seq
 from .yamlsource import SourceDoc
 
-SHORTHAND_OPS = ("conv", "maxpool", "avgpool")  # ops whose string arguments are read token by token
 _KERNEL = re.compile(r"^\d+x\d+$")
 _KEY_VALUE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(?!=)(.*)$")  # `groups=32`, not `a==b`
 _PADDING = re.compile(r"^p\d+$")
@@ -83,7 +82,7 @@ def _value(op: str, tokens: list[str], start: str, i: int) -> tuple[Any, int]:
 @functools.lru_cache(maxsize=4096)
 def _shorthand(op: str, text: str) -> tuple:
     spec = PRIMITIVES[op]
-    if spec.main is not None and op not in SHORTHAND_OPS and _is_expression(text):
+    if spec.main is not None and not spec.shorthand and _is_expression(text):
         return ((spec.main, text),)  # `linear: 10 if big == 1 else 5`: the whole text is the main argument
     args: dict = {}
     tokens, i = text.split(), 0

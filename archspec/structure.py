@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .ops import OPS
 from .scopes import Scope, Stage, scope_tree, stages, unfold
 
 Unit = Stage  # a node of the network diagram: a stage, or an item of the head
@@ -62,7 +63,7 @@ def conv_unit(graph: nx.DiGraph, name: str) -> str | None:
 
 def _node_signature(data: dict, widths: bool) -> tuple:
     attrs = data["attrs"]
-    skip = () if widths else ("in_ch", "out_ch", "channels", "in_features", "out_features")
+    skip = () if widths else OPS[data["op"]].width_attrs
     return (data["op"],) + tuple((k, str(v)) for k, v in sorted(attrs.items()) if k not in skip)
 
 

@@ -5,6 +5,9 @@ from html import escape
 
 import networkx as nx
 
+from ..ops import OPS
+from ..ops.conv2d import conv_text  # noqa: F401  (the diagram modules and summary import it from here)
+
 FONT = "Helvetica"
 
 # category -> (fill colour, legend text); one palette for every level, so a colour means the same thing
@@ -14,7 +17,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "branch_block": ("#dccbf0", "multi-branch block (filter concat)"),
     "res_block": ("#f6c3d5", "residual block (+)"),
     "conv": ("#bcd6ee", "convolution"),
-    "norm": ("#fff3b0", "batch norm"),
+    "norm": ("#fff3b0", "normalization"),
     "act": ("#ffd6a5", "activation"),
     "pool": ("#c8e6c0", "pooling"),
     "concat": ("#dccbf0", "filter concat"),
@@ -24,15 +27,9 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "other": ("#e6e6e6", "dropout / reshape"),
 }
 
-OP_CATEGORY = {
-    "input": "io", "conv2d": "conv", "batchnorm2d": "norm", "act": "act", "maxpool2d": "pool",
-    "avgpool2d": "pool", "global_pool": "pool", "dropout": "other", "linear": "linear", "flatten": "other",
-    "identity": "other", "concat": "concat", "add": "merge", "mul": "merge", "scale": "scale",
-}
-
-ACT_NAMES = {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU",
-             "silu": "SiLU", "mish": "Mish", "sigmoid": "Sigmoid", "tanh": "Tanh", "hardswish": "Hardswish",
-             "hardsigmoid": "Hardsigmoid", "identity": "Identity"}
+def op_category(op: str) -> str:
+    """The diagram category (colour) of an IR op, as its definition in archspec.ops says."""
+    return OPS[op].category
 
 
 def fill(category: str) -> str:
@@ -56,50 +53,14 @@ def short(n: float) -> str:
     return f"{n:,}"
 
 
-def _pair(values) -> str:
-    values = tuple(values)
-    return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
-
-
-def _stride_valid(attrs: dict) -> str:
-    text = f" /{_pair(attrs['stride'])}" if any(s > 1 for s in attrs["stride"]) else ""
-    valid = all(p == 0 for p in attrs["padding"]) and any(k > 1 for k in attrs["kernel"])
-    return text + (" V" if valid else "")
-
-
-def conv_text(attrs: dict, linear: bool = False) -> str:
-    """'3x3 conv, 384, /2 V' (V: no padding on a kernel > 1; stride shown when > 1)."""
-    text = f"{'x'.join(str(k) for k in attrs['kernel'])} conv, {attrs['out_ch']}"
-    tail = _stride_valid(attrs)
-    if tail:
-        text += "," + tail
-    if any(d > 1 for d in attrs.get("dilation", (1, 1))):
-        text += f", dilation {_pair(attrs['dilation'])}"
-    if attrs.get("groups", 1) > 1:
-        text += f", groups {attrs['groups']}"
-    return text + (" Linear" if linear else "")
+def act_text(fn: str) -> str:
+    """'ReLU' for relu: an activation's diagram name."""
+    return OPS["act"].label({"fn": fn})
 
 
 def op_text(data: dict) -> str:
     """The paper-style label of one primitive op."""
-    op, attrs = data["op"], data["attrs"]
-    if op == "conv2d":
-        return conv_text(attrs)
-    if op in ("maxpool2d", "avgpool2d"):
-        kind = "MaxPool" if op == "maxpool2d" else "AvgPool"
-        return f"{'x'.join(str(k) for k in attrs['kernel'])} {kind}{_stride_valid(attrs)}"
-    if op == "global_pool":
-        return f"Global {'Max' if attrs.get('mode') == 'max' else 'Avg'}Pool"
-    if op == "act":
-        return ACT_NAMES.get(attrs["fn"], attrs["fn"])
-    if op == "linear":
-        return f"Linear, {attrs['out_features']}"
-    if op == "dropout":
-        return f"Dropout {attrs['p']:g}"
-    if op == "scale":
-        return f"x{attrs['factor']:g}"
-    return {"batchnorm2d": "BN", "concat": "Filter concat", "add": "+", "mul": "×", "flatten": "Flatten",
-            "identity": "Identity", "input": "Input"}.get(op, op)
+    return OPS[data["op"]].label(data["attrs"])
 
 
 def html(*lines: tuple[str, int | None, str | None], bold_first: bool = True, left: bool = False) -> str:

@@ -8,7 +8,7 @@ import networkx as nx
 
 from ..scopes import exits, external_inputs, scope_tree
 from ..structure import BlockType, block_types, conv_unit
-from .diagram_labels import (ACT_NAMES, FONT, OP_CATEGORY, conv_text, counts_text, fill, group_tooltip, html, hwc,
+from .diagram_labels import (FONT, act_text, op_category, conv_text, counts_text, fill, group_tooltip, html, hwc,
                              node_tooltip, op_text, tip)
 from .graphviz_common import GREY, add_legend, emit, nest, new_digraph, order_merge
 
@@ -33,11 +33,11 @@ def item_label(graph: nx.DiGraph, item: str, members: list[str], mark_linear: bo
     conv = next((m for m in members if graph.nodes[m]["op"] == "conv2d"), None)
     if conv is None or len(members) == 1 and item == conv:
         data = graph.nodes[members[0]]
-        return op_text(data), OP_CATEGORY[data["op"]]
+        return op_text(data), op_category(data["op"])
     act = next((graph.nodes[m]["attrs"]["fn"] for m in members if graph.nodes[m]["op"] == "act"), None)
     text = conv_text(graph.nodes[conv]["attrs"], linear=mark_linear and act is None)
     if act not in (None, "relu"):
-        text += f", {ACT_NAMES.get(act, act)}"
+        text += f", {act_text(act)}"
     return text, "conv"
 
 

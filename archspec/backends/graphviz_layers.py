@@ -6,7 +6,7 @@ import networkx as nx
 
 from ..scopes import scope_tree, stages, unfold
 from ..structure import is_block_like
-from .diagram_labels import FONT, OP_CATEGORY, counts_text, fill, group_tooltip, html, hwc, node_tooltip, op_text, tip
+from .diagram_labels import FONT, op_category, counts_text, fill, group_tooltip, html, hwc, node_tooltip, op_text, tip
 from .graphviz_common import GREY, add_legend, emit, nest, new_digraph, order_merge
 
 
@@ -29,7 +29,7 @@ def layer_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
     def draw_node(target, name: str, cluster: str) -> None:
         data = graph.nodes[name]
         meta = data["meta"]
-        category = OP_CATEGORY[data["op"]]
+        category = op_category(data["op"])
         used.add(category)
         rel = tree[cluster].relative(name)
         detail = " · ".join(filter(None, (rel, hwc(meta["shape"]), counts_text(meta["params"], meta["macs"]))))

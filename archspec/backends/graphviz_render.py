@@ -8,7 +8,7 @@ import networkx as nx
 from ..report import totals
 from ..scopes import external_inputs
 from ..structure import Unit, network_units, unit_of
-from .diagram_labels import (OP_CATEGORY, conv_text, counts_text, fill, group_tooltip, html, hwc, node_tooltip,
+from .diagram_labels import (op_category, conv_text, counts_text, fill, group_tooltip, html, hwc, node_tooltip,
                              op_text, tip)
 from .graphviz_blocks import block_diagram
 from .graphviz_common import FORMATS, GREY, INSTALL_HINT, LEVELS, RenderError, add_legend, new_digraph, write
@@ -23,7 +23,7 @@ def _unit_category(graph: nx.DiGraph, unit: Unit) -> str:
     if unit.kind == "conv":
         return "conv"
     if len(unit.nodes) == 1:
-        return OP_CATEGORY[graph.nodes[unit.nodes[0]]["op"]]
+        return op_category(graph.nodes[unit.nodes[0]]["op"])
     if "add" in ops or "mul" in ops:
         return "res_block"
     return "branch_block" if "concat" in ops else "seq_block"

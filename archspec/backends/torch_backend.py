@@ -20,10 +20,24 @@ from ..passes.liveness import eval_outputs
 from .torch_codegen import class_name, define_class, forward_source
 from .torch_layout import Unit, module_layout
 
-# Ops whose backward does not read their own output, so a following ReLU may overwrite it in place.
-_INPLACE_SAFE_PRODUCERS = {"conv2d", "batchnorm2d", "add", "concat", "linear", "scale", "maxpool2d",
-                           "avgpool2d"}
-_INPLACE_FNS = {"relu", "relu6", "leaky_relu"}
+
+class FeatureInfo(list):
+    """timm's feature_info: one dict per tap (num_chs, reduction, module), with accessors."""
+
+    def __init__(self, taps: list[Tap]):
+        super().__init__({"num_chs": t.num_chs, "reduction": t.reduction, "module": t.module} for t in taps)
+
+    def channels(self, idx: int | None = None):
+        return self._get("num_chs", idx)
+
+    def reduction(self, idx: int | None = None):
+        return self._get("reduction", idx)
+
+    def module_name(self, idx: int | None = None):
+        return self._get("module", idx)
+
+    def _get(self, key: str, idx: int | None):
+        return [info[key] for info in self] if idx is None else self[idx][key]
 
 
 class FeatureInfo(list):
@@ -91,18 +105,20 @@ def _takes_list(graph: nx.DiGraph):
 
 
 def _may_run_in_place(graph: nx.DiGraph, name: str, protected: set[str]) -> bool:
+    """The op may overwrite its input (a ReLU), and the producer's backward does not read its output
+    (both are flags of the ops in the registry)."""
     data = graph.nodes[name]
-    if data["attrs"]["fn"] not in _INPLACE_FNS:
+    if not OPS[data["op"]].inplace_capable(data["attrs"]):
         return False
     (producer,) = data["inputs"]
-    return (graph.nodes[producer]["op"] in _INPLACE_SAFE_PRODUCERS and graph.out_degree(producer) == 1
+    return (OPS[graph.nodes[producer]["op"]].inplace_safe_output and graph.out_degree(producer) == 1
             and producer not in protected)
 
 
 def _leaf(graph: nx.DiGraph, name: str, protected: set[str]) -> nn.Module:
     data = graph.nodes[name]
     attrs = dict(data["attrs"])
-    if data["op"] == "act" and _may_run_in_place(graph, name, protected):
+    if _may_run_in_place(graph, name, protected):
         attrs["inplace"] = True
     return OPS[data["op"]].lower(attrs, [graph.nodes[i]["meta"]["shape"] for i in data["inputs"]])
 

@@ -1,0 +1,73 @@
+"""act: an element-wise activation, from `act: NAME`, a bare `relu`, `gelu`, ... or a conv unit's `act`."""
+from __future__ import annotations
+
+from typing import Annotated, NamedTuple
+
+from pydantic import AfterValidator, ValidationInfo
+
+from ..values import StrArg
+from ._fields import Strict
+from .registry import OpDef, Sample, register_op
+
+
+class Fn(NamedTuple):
+    label: str  # diagram text
+    module: str  # the torch.nn class
+    inplace_kwarg: bool  # the class takes inplace=
+    inplace_safe: bool  # backward can run from the output alone, so overwriting the input is safe
+
+
+FNS: dict[str, Fn] = {
+    "relu": Fn("ReLU", "ReLU", True, True), "relu6": Fn("ReLU6", "ReLU6", True, True),
+    "leaky_relu": Fn("LeakyReLU", "LeakyReLU", True, True), "elu": Fn("ELU", "ELU", True, False),
+    "gelu": Fn("GELU", "GELU", False, False), "silu": Fn("SiLU", "SiLU", True, False),
+    "mish": Fn("Mish", "Mish", True, False), "sigmoid": Fn("Sigmoid", "Sigmoid", False, False),
+    "tanh": Fn("Tanh", "Tanh", False, False), "hardswish": Fn("Hardswish", "Hardswish", True, False),
+    "hardsigmoid": Fn("Hardsigmoid", "Hardsigmoid", True, False),
+    "identity": Fn("Identity", "Identity", False, False),
+}
+ACTIVATIONS = tuple(FNS)
+
+
+def _activation(value: str, info: ValidationInfo) -> str:
+    if value == "none" or value in FNS:
+        return value
+    from ..errors import did_you_mean
+    hint = did_you_mean(value, ACTIVATIONS + ("none",))
+    raise ValueError(f"unknown activation '{value}'; choose one of {', '.join(ACTIVATIONS)} or none"
+                     + (f" ({hint})" if hint else ""))
+
+
+ActName = Annotated[StrArg, AfterValidator(_activation)]
+
+
+class ActArgs(Strict):
+    fn: ActName
+
+
+@register_op
+class Activation(OpDef):
+    name, category = "act", "act"
+    items = {"act": "an activation by name",
+             **{fn: f"{fn} activation" for fn in ACTIVATIONS if fn != "identity"}}
+    fixed = {fn: {"fn": fn} for fn in ACTIVATIONS if fn != "identity"}
+    args, main, defaults_key = ActArgs, "fn", "act"
+    samples = tuple(Sample((4, 3, 3), (fn,)) for fn in ACTIVATIONS if fn != "identity") + (
+        Sample((4, 1, 1), ("global_avgpool", {"act": "identity"})),)
+
+    def attrs(self, key, args, shape):
+        return {"fn": args.fn}
+
+    def lower(self, attrs, inputs):
+        from torch import nn
+        fn, inplace = FNS[attrs["fn"]], attrs.get("inplace", False)
+        cls = getattr(nn, fn.module)
+        if attrs["fn"] == "leaky_relu":
+            return cls(attrs.get("negative_slope", 0.01), inplace=inplace)
+        return cls(inplace=inplace) if fn.inplace_kwarg else cls()
+
+    def label(self, attrs):
+        return FNS[attrs["fn"]].label if attrs["fn"] in FNS else attrs["fn"]
+
+    def inplace_capable(self, attrs):
+        return FNS[attrs["fn"]].inplace_safe

@@ -1,0 +1,34 @@
+"""global_pool: the `global_avgpool` and `global_maxpool` items (mean or max over H and W)."""
+from __future__ import annotations
+
+from ..values import BoolArg
+from ._fields import Strict
+from ._shapes import feature_map
+from .registry import OpDef, Sample, register_op
+
+
+class GlobalPoolArgs(Strict):
+    keepdim: BoolArg = False
+    """Keep a Cx1x1 map (for gating branches) instead of a flat C vector."""
+
+
+@register_op
+class GlobalPool(OpDef):
+    name, category = "global_pool", "pool"
+    items = {"global_avgpool": "average over H and W", "global_maxpool": "maximum over H and W"}
+    args = GlobalPoolArgs
+    samples = (Sample((6, 5, 4), ("global_avgpool",)), Sample((6, 5, 4), ({"global_maxpool": "keepdim"},)))
+
+    def attrs(self, key, args, shape):
+        return {"mode": key[len("global_"):-len("pool")], "keepdim": args.keepdim}
+
+    def shape(self, attrs, inputs):
+        c, _, _ = feature_map(inputs[0], "global pool")
+        return (c, 1, 1) if attrs["keepdim"] else (c,)
+
+    def lower(self, attrs, inputs):
+        from ..backends.torch_modules import GlobalPool as Module
+        return Module(attrs["mode"], attrs["keepdim"])
+
+    def label(self, attrs):
+        return f"Global {'Max' if attrs.get('mode') == 'max' else 'Avg'}Pool"
