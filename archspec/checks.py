@@ -55,6 +55,7 @@ class Checker:
         self.blocks, self.sink = blocks, sink
 
     def error(self, scope: Scope, path: Path, message: str, hint: str | None = None, *, key: bool = False) -> None:
+        """Report a mistake at path (the key itself with key=True)."""
         self.sink.add(Diagnostic(message, scope.doc.loc(path, key=key), path, hint))
 
     def vet(self, raw: Any, kind: type, path: Path, scope: Scope) -> tuple[bool, Any]:
@@ -68,6 +69,7 @@ class Checker:
             return False, None
 
     def validate(self, model, data: Any, sources: dict, base: Path, scope: Scope) -> bool:
+        """Judge data against an argument model by names; False (reported) when it has mistakes."""
         result, diagnostics = validate(model, data, sources, base, scope.doc, scope.context())
         for diag in diagnostics:
             self.sink.add(diag)
@@ -84,6 +86,7 @@ class Checker:
         self.seq(seq, prefix, scope, Namer())
 
     def seq(self, seq: Seq | None, prefix: str, scope: Scope, namer: Namer) -> None:
+        """Every item of a list, named as expansion names them (to find a `name:` taken twice)."""
         if seq is None:
             return
         for node in seq.items:
@@ -94,6 +97,7 @@ class Checker:
             self.item(node, name if not transparent else prefix, scope, namer)
 
     def item(self, node: Node, prefix: str, scope: Scope, namer: Namer) -> None:
+        """One item: its modifiers, then the item with each of its first/last overrides."""
         mods = node.mods
         if mods.repeat is None and (mods.first or mods.last):
             self.error(scope, node.path + ("first" if mods.first else "last",),
@@ -117,6 +121,7 @@ class Checker:
             self.one(node, prefix, scope, namer, {k: (a.value, a.path) for k, a in side.items()})
 
     def one(self, node: Node, prefix: str, scope: Scope, namer: Namer, overrides: dict) -> None:
+        """Dispatch on the kind of item."""
         if isinstance(node, OpItem):
             self.op(node, scope, overrides)
         elif isinstance(node, BlockUse):
@@ -138,6 +143,7 @@ class Checker:
             self.loop(node, prefix, scope, namer)
 
     def op(self, node: OpItem, scope: Scope, overrides: dict) -> None:
+        """A primitive's arguments (over the file's defaults) against its argument model."""
         data, sources = merged_args(node, scope.defaults, overrides)
         if node.key == "conv":
             self.validate(PRIMITIVES["conv"].model, with_bn_defaults(data, sources, scope.defaults), sources,
@@ -146,6 +152,7 @@ class Checker:
             self.validate(PRIMITIVES[node.key].model, data, sources, node.key_path, scope)
 
     def block_use(self, node: BlockUse, scope: Scope, overrides: dict) -> None:
+        """The block (or `$param`) exists; the arguments match its declared parameters."""
         if node.param is not None:
             if node.param not in scope.block_params:
                 self.error(scope, node.key_path, f"'{node.key}' does not name a parameter of type block",
@@ -167,6 +174,7 @@ class Checker:
              node.key_path, f"block '{block.name}'", set(self.blocks))
 
     def residual(self, node: Residual, prefix: str, scope: Scope, namer: Namer) -> None:
+        """residual's options, its item lists and the projection an `auto` shortcut may insert."""
         if not self.validate(L.ResidualArgs, node.options, {}, node.key_path, scope):
             return
         base, options = node.key_path, node.options
@@ -186,6 +194,7 @@ class Checker:
                                                     f"got {shortcut!r}")
 
     def loop(self, node: Loop, prefix: str, scope: Scope, namer: Namer) -> None:
+        """for's options; its body sees the loop variable and counter."""
         if not self.validate(L.ForArgs, node.options, {}, node.key_path, scope):
             return
         each, index = node.options["each"], node.options.get("index", "i")

@@ -28,7 +28,7 @@ from .params import bind
 from .passes.shapes import infer_node_shape
 from .syntax import Arg, BlockUse, Node, OpItem, Seq
 from .values import evaluate_value
-from .walk import BUILTINS, POISON, BlockRef, Env, Value, interpolate  # noqa: F401  (importers of expand use them)
+from .walk import POISON, BlockRef, Env, Value, interpolate
 
 MAX_BLOCK_DEPTH = 32
 MAX_REPEAT = 10_000
@@ -51,6 +51,7 @@ class Expander:
     # ------------------------------------------------------------------ diagnostics
     def error(self, env: Env, path: Path, message: str, hint: str | None = None, *, key: bool = False,
               extra: tuple[str, ...] = ()) -> Value:
+        """Report a mistake at path with the block-use trace; the value is POISON."""
         self.sink.add(Diagnostic(message, env.doc.loc(path, key=key), path, hint, env.trace + extra))
         return POISON
 
@@ -85,6 +86,7 @@ class Expander:
 
     # ------------------------------------------------------------------ nodes
     def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path) -> Value:
+        """Add one IR node and infer its shape (POISON when an input failed or the shape is wrong)."""
         if any(v.node is None for v in inputs):
             return POISON
         if name in self.graph:
@@ -119,6 +121,7 @@ class Expander:
         return x
 
     def item(self, node: Node, name: str, env: Env, x: Value, transparent: bool = False) -> Value:
+        """Expand one item (its `when:` and repeats included) named `name`, reading x."""
         try:
             return self._item(node, name, env, x, transparent)
         except Exception as exc:
@@ -165,6 +168,7 @@ class Expander:
         return ref is not None and len(ref.definition.body) == 1 and node.path == ref.path + ("body", 0)
 
     def repeat_count(self, repeat: Arg, env: Env) -> int | None:
+        """The number of repeats, or None (reported) when it is not a whole number in range."""
         value = self.evaluate(repeat.value, int, repeat.path, env)
         if value is None:
             return None
@@ -174,6 +178,7 @@ class Expander:
         return value
 
     def one(self, node: Node, name: str, env: Env, x: Value, overrides: dict, transparent: bool = False) -> Value:
+        """One instance of an item, with first/last overrides ({key: (value, path)})."""
         if not transparent and (node.kind == "composite" or node.key == "conv"):
             self.graph.graph["scopes"].setdefault(name, {"kind": "item", "key": node.key, "parent": env.block_use,
                                                          "loc": str(env.doc.loc(node.path))})
@@ -187,6 +192,7 @@ class Expander:
 
     # ------------------------------------------------------------------ primitives
     def primitive(self, node: OpItem, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        """A primitive op item: its validated arguments become one IR node (a conv unit, up to three)."""
         data, sources = merged_args(node, env.defaults, overrides)
         if node.key == "conv":
             return self.conv_unit(data, sources, name, env, x, node.key_path)
@@ -236,6 +242,7 @@ class Expander:
         return ok
 
     def block_use(self, node: BlockUse, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        """Bind the use's arguments (evaluated in the caller's scope) and expand the block's body."""
         key, given = node.key, {k: (a.value, a.path) for k, a in node.args.items()}
         if node.param is not None:  # `$param`: the block its value names, with the arguments it carries
             call = env.scope[node.param]

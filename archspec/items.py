@@ -9,39 +9,12 @@ and a mapping item may carry the modifiers name, repeat, first, last next to its
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
-
-from .errors import Path
 from .ops.registry import COMPOSITES, ITEMS, MODIFIERS, ItemDef
 
 PRIMITIVES: dict[str, ItemDef] = ITEMS
 """Item key -> its definition, read from the op registry (live: registering an op adds its keys)."""
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REPEAT_SUFFIX = re.compile(r"^(\S+)\s+x\s*(\S+)$")
-
-
-@dataclass
-class Item:
-    """A parsed item: its key, raw arguments and modifiers, each with its YAML path."""
-
-    key: str
-    args: Any
-    args_path: Path
-    path: Path
-    name: str | None = None
-    repeat: Any = None
-    repeat_path: Path = ()
-    first: dict | None = None
-    last: dict | None = None
-    default_name: str | None = None  # for `$param` block items: the parameter's name
-    when: Any = None  # a condition: the item exists only where it holds
-
-    @property
-    def kind(self) -> str:
-        if self.key in PRIMITIVES:
-            return "primitive"
-        return "composite" if self.key in COMPOSITES else "block"
 
 
 def is_reserved(name: str) -> bool:

@@ -132,6 +132,7 @@ class Parser:
         self.doc, self.sink = doc, sink
 
     def error(self, path: Path, message: str, hint: str | None = None, *, key: bool = False) -> None:
+        """Report a mistake at path (the key itself with key=True)."""
         self.sink.add(Diagnostic(message, self.doc.loc(path, key=key), path, hint))
 
     def seq(self, raw: Any, path: Path, key: str = "seq", numbered: bool = False, at: Path | None = None
@@ -196,9 +197,11 @@ class Parser:
 
     @staticmethod
     def args(raw: Any, path: Path) -> dict[str, Arg]:
+        """A mapping of arguments as written, each located at path + (its key,)."""
         return {k: Arg(v, path + (k,)) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
     def modifiers(self, mods: dict, times: str | None, path: Path, key_path: Path) -> Modifiers | None:
+        """name, repeat (or the `xN` suffix `times`), first, last and when; None when unusable."""
         if times is not None and "repeat" in mods:
             self.error(path + ("repeat",), f"repeat given twice ('x{times}' and repeat:)", key=True)
             return None
@@ -218,6 +221,7 @@ class Parser:
         return Modifiers(name, repeat, sides["first"], sides["last"], when)
 
     def composite(self, key: str, args: Any, path: Path, key_path: Path, mods: Modifiers) -> Node | None:
+        """seq, concat/add/mul, residual, aux or for, with their item lists parsed."""
         if key == "seq":
             seq = self.seq(args, key_path, at=path)
             if seq is not None:
@@ -253,6 +257,7 @@ class Parser:
         return node
 
     def merge(self, key: str, args: Any, path: Path, key_path: Path, mods: Modifiers) -> Merge | None:
+        """concat, add or mul: at least two branches, each named `branchI` or by its `name:`."""
         if not isinstance(args, list) or len(args) < 2:
             self.error(key_path, f"'{key}' needs a list of at least two branches")
             return None
