@@ -1,9 +1,12 @@
 """The pipeline, top to bottom:
 
-    YAML text --load--> SourceDoc --validate--> Spec --expand--> IR graph (shapes) --count--> counts
+    YAML text --load--> SourceDoc --validate, parse, check--> Spec (syntax trees) --expand--> IR graph
+    (shapes) --count--> counts
 
-`load_spec` runs the first two stages (every structural mistake of the file is reported at once);
-`lower` runs expansion with shape inference and the counting pass.
+`load_spec` loads, validates the document, parses every item list into a syntax tree (archspec.parse)
+and runs the checks over the trees (archspec.checks): every mistake of the files, in every block
+used or not, is reported at once. `lower` expands the trees with values (archspec.expand), with
+shape inference, then counts.
 """
 from __future__ import annotations
 
@@ -106,6 +109,9 @@ def _spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None) ->
     sink.raise_if_any()
     lets = _evaluate_lets(doc, source, params, sink)
     sink.raise_if_any()
+    # Every item list is parsed once, here, and its mistakes reported with the checks' below.
+    for name, block in blocks.items():
+        blocks[name] = replace(block, body=Parser(block.doc, sink).seq(block.definition.body, block.path + ("body",)))
     parser = Parser(source, sink)
     network = parser.seq(doc.network, ("network",))
     head = parser.seq(doc.head, ("head",)) if doc.head else None
@@ -149,8 +155,7 @@ def _collect_blocks(definitions: dict[str, L.BlockDef], source: SourceDoc, defau
                 sink.add(Diagnostic(f"parameter name '{param}' is reserved (in_ch, in_h, in_w, function names) "
                                     "or invalid",
                                     source.loc(path + ("params", param), key=True), path + ("params", param)))
-        body = Parser(source, sink).seq(definition.body, path + ("body",))
-        blocks[name] = BlockRef(name, definition, source, path, defaults, body)
+        blocks[name] = BlockRef(name, definition, source, path, defaults)
 
 
 def _collect_defaults(declared: dict[str, dict], source: SourceDoc, sink: DiagnosticSink) -> dict:

@@ -175,3 +175,53 @@ def test_every_mistake_of_every_block_is_reported_at_once(tmp_path):
                      "block 'two' uses itself (two -> two)",
                      "cannot read '16' in '3x3 8 16'"):
         assert fragment in messages, fragment
+
+
+def test_names_taken_twice_and_bad_param_items_are_found_in_unused_blocks(tmp_path):
+    found = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        blocks:
+          unused:
+            params: {inner: block}
+            body:
+              - {conv: 1x1 8, name: proj}
+              - {relu: null, name: proj}
+              - $inner: 3
+        network:
+          - identity
+        """)
+    assert [f[:2] for f in found] == [(8, 28), (9, 17)]
+    assert "the name 'proj' is used twice in this scope" in found[0][2]
+    assert "'$inner' takes a mapping of extra parameters, got 3" in found[1][2]
+
+
+def test_value_errors_wait_for_expansion_and_name_the_block_use(tmp_path):
+    # Checking sees only names: `width - 8` is fine until a use gives width=8.
+    path = tmp_path / "spec.yaml"
+    path.write_text(textwrap.dedent("""\
+        name: a
+        input: [3, 8, 8]
+        blocks:
+          unit:
+            params: {width: int}
+            body: [conv: {out: width - 8, kernel: 1}]
+        network:
+          - unit: {width: 16}
+          - unit: {width: 8}
+        """), encoding="utf-8")
+    spec = archspec.load_spec(path)  # no error: the tree is well-formed
+    with pytest.raises(archspec.SpecError) as info:
+        archspec.lower(spec)
+    (d,) = info.value.diagnostics
+    assert (d.location.line, d.location.col) == (6, 24) and "greater than 0" in d.message
+    assert d.context[0].startswith("in block 'unit' used at") and d.context[0].endswith("with width=8")
+
+
+def test_expansion_has_one_mode():
+    import inspect
+
+    import archspec.values
+    from archspec.expand import Expander
+    assert "check" not in inspect.signature(Expander).parameters
+    assert not hasattr(archspec.values, "is_placeholder")
