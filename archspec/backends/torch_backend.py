@@ -138,7 +138,6 @@ class _Builder:
         self.graph, self.protected = graph, protected
         self.takes_list = _takes_list(graph)
         self.train_only = lambda node: bool(graph.nodes[node]["meta"].get("train_only"))
-        self.scopes = graph.graph.get("scopes", {})
         self.names: dict[str, dict[str, int]] = {}  # class name -> source -> suffix
 
     def container_class(self, unit: Unit, base: type, source: str, name: str) -> type:
@@ -154,18 +153,17 @@ class _Builder:
     def child(self, unit: Unit) -> nn.Module:
         if unit.leaf:
             return _leaf(self.graph, unit.path, self.protected)
-        record = self.scopes.get(unit.path, {})
-        is_head = unit.path == "head"
+        is_head = unit.kind == "head"
         source = forward_source(unit, self.takes_list, self.train_only,
                                 head_split=(_classifier(unit, self.graph) or None) if is_head else None)
-        name = "Head" if is_head else class_name(record.get("key"), record.get("kind"))
+        name = class_name(unit.key, unit.kind)
         return self.build(unit, self.container_class(unit, nn.Module, source, name)())
 
 
 def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: bool) -> type:
     source = forward_source(root, builder.takes_list, builder.train_only)
     if not features:
-        head = next((c for c in root.children if c.path == "head"), None)
+        head = next((c for c in root.children if c.kind == "head"), None)
         body = [c for c in root.children if c is not head and not c.train_only]
         returned = head.inputs if head is not None else [o for o in root.outputs if not builder.train_only(o)]
         trunk = Unit("", "", False, root.inputs, list(returned), body)
@@ -174,7 +172,7 @@ def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: 
 
 
 def _spec_class_name(spec_name: str) -> str:
-    return class_name(spec_name.replace(".", "_").replace("-", "_"), "block")
+    return class_name(spec_name, "block")
 
 
 def _taps(graph: nx.DiGraph) -> list[Tap]:
@@ -189,7 +187,7 @@ def build_network(graph: nx.DiGraph) -> ArchNet:
     root = module_layout(graph, list(graph.graph["outputs"]))
     cls = _root_class(builder, root, ArchNet, _spec_class_name(graph.graph["name"]), features=False)
     model = builder.build(root, cls())
-    head = next((c for c in root.children if c.path == "head"), None)
+    head = next((c for c in root.children if c.kind == "head"), None)
     model._classifier = _classifier(head, graph)
     _describe(model, graph, taps)
     main = graph.graph["outputs"][0]
