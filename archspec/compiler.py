@@ -24,12 +24,13 @@ from .ir import check as check_ir
 from .items import NAME_RE, is_reserved
 from .naming import Namer
 from .ops import defaults_keys
-from .params import block_param_names, resolve_spec_params
+from .params import block_param_names, plain_values, resolve_spec_params
 from .passes import count, mark_train_only
 from .scopes import scope_tree
 from .values import evaluate_value
 from .pydantic_errors import diagnostics_from
-from .documents import load_document, load_imports
+from .documents import load_document
+from .libraries import load_imports
 from .yamlsource import SourceDoc
 
 MAX_INPUT_SIZE = 65_536
@@ -174,11 +175,6 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
         ex.run_checks(block.definition.checks, block.path, env)
         ex.namer = Namer()  # each body is checked as a scope of its own, whatever its name
         ex.seq(block.definition.body, block.path + ("body",), block.name, env, POISON)
-
-
-def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameter values as JSON-able data (a block reference becomes its text, e.g. 'B(3, 3)')."""
-    return {k: v if isinstance(v, (int, float, bool, str, list, type(None))) else str(v) for k, v in values.items()}
 
 
 def _input_shape(spec: Spec, env: Env, sink: DiagnosticSink) -> tuple[int, ...] | None:

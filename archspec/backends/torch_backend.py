@@ -16,28 +16,8 @@ from torch import nn
 
 from ..features import Tap, default_taps, named_taps
 from ..ops import OPS
-from ..passes.liveness import eval_outputs
 from .torch_codegen import class_name, define_class, forward_source
 from .torch_layout import Unit, module_layout
-
-
-class FeatureInfo(list):
-    """timm's feature_info: one dict per tap (num_chs, reduction, module), with accessors."""
-
-    def __init__(self, taps: list[Tap]):
-        super().__init__({"num_chs": t.num_chs, "reduction": t.reduction, "module": t.module} for t in taps)
-
-    def channels(self, idx: int | None = None):
-        return self._get("num_chs", idx)
-
-    def reduction(self, idx: int | None = None):
-        return self._get("reduction", idx)
-
-    def module_name(self, idx: int | None = None):
-        return self._get("module", idx)
-
-    def _get(self, key: str, idx: int | None):
-        return [info[key] for info in self] if idx is None else self[idx][key]
 
 
 class FeatureInfo(list):
