@@ -14,6 +14,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from .cli_tables import (diff_tables, diff_totals, layer_table, summary_footer, summary_table,
+                         table_text, totals_line)
 from .cli_errors import BUG_EXIT, guard_commands, spec_error_exit
 from .errors import SpecError
 
@@ -68,34 +70,6 @@ def _run(action: Callable[[], Any]) -> Any:
         raise spec_error_exit(exc) from None
 
 
-def _shape(shape) -> str:
-    return "x".join(str(d) for d in shape)
-
-
-def _summary_table(stats: dict) -> Table:
-    table = Table(title=f"{stats['name']}: input {_shape(stats['input'])} (CxHxW) -> output "
-                        f"{_shape(stats['output'])}", title_justify="left")
-    for column, justify in (("stage", "left"), ("block", "left"), ("output CxHxW", "left"),
-                            ("params", "right"), ("MACs", "right"), ("% MACs", "right")):
-        table.add_column(column, justify=justify)
-    macs = stats["macs"] or 1
-    for row in stats["stages"]:
-        kind = row["kind"] + (" (training only)" if row.get("train_only") else "")
-        table.add_row(row["name"], kind, _shape(row["output"]), f"{row['params']:,}",
-                      f"{row['macs']:,}", f"{100 * row['macs'] / macs:.1f}")
-    table.add_section()
-    table.add_row("total", "", _shape(stats["output"]), f"{stats['params']:,}", f"{stats['macs']:,}", "100.0")
-    return table
-
-
-def _totals_line(stats: dict) -> str:
-    line = (f"params {stats['params']:,} | MACs {stats['macs'] / 1e9:.3f} G ({stats['macs']:,}) | "
-            f"FLOPs = 2 x MACs {stats['flops'] / 1e9:.3f} G")
-    if stats["macs_train"] != stats["macs"]:
-        line += f" | MACs in training (with auxiliary heads) {stats['macs_train']:,}"
-    return line
-
-
 BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts.\n\n'
               'OUT/<name>/ gets summary.json, ir.json, ir.txt, summary.txt (the layer summary), network.svg and '
               "blocks.svg (the diagrams; DOT source instead when graphviz's `dot` is missing).")
@@ -118,15 +92,15 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     stats = stats_dict(loaded, graph)
     built_params = verify_on_meta(graph)  # the real module, on the meta device: no weights to initialise
     console = Console(width=max(110, Console().width))
-    console.print(_summary_table(stats))
-    console.print(_totals_line(stats))
+    console.print(summary_table(stats))
+    console.print(totals_line(stats))
     console.print(f"[dim]{CONVENTION}[/dim]")
     target = out / stats["name"]
     target.mkdir(parents=True, exist_ok=True)
     (target / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
     (target / "ir.json").write_text(dumps_json(graph) + "\n")
     (target / "ir.txt").write_text(to_text(graph))
-    (target / "summary.txt").write_text(_table_text(_layer_table(loaded.name, graph, 2)) + _summary_footer(graph)
+    (target / "summary.txt").write_text(table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph)
                                         + "\n")
     diagrams = _write_diagrams(loaded, graph, target)
     console.print(f"compiled the PyTorch module ({built_params:,} parameters; built on the meta device, so no "
@@ -188,47 +162,6 @@ def render(spec: Path = SPEC_ARG,
     print(f"wrote {output} ({level.value} level, {chosen})")
 
 
-def _layer_table(name: str, graph, depth: int) -> Table:
-    from .summary import summary_rows, summary_totals
-
-    info = summary_totals(graph)
-    table = Table(title=f"{name}: input {_shape(info['input'])} (CxHxW) -> output {_shape(info['output'])}, "
-                        f"rows to depth {depth}", title_justify="left")
-    for column, justify in (("name", "left"), ("op / block", "left"), ("output CxHxW", "left"),
-                            ("params", "right"), ("MACs", "right"), ("% MACs", "right")):
-        table.add_column(column, justify=justify)
-    macs = info["macs"] or 1
-    for row in summary_rows(graph, depth):
-        label = "  " * (row.depth - 1) + (row.name.rsplit(".", 1)[-1] if row.depth > 1 else row.name)
-        kind = row.kind + (" (training only)" if row.train_only and row.name != "input" else "")
-        style = None if row.leaf else "bold"
-        table.add_row(label, kind, _shape(row.output), f"{row.params:,}", f"{row.macs:,}",
-                      f"{100 * row.macs / macs:.1f}", style=style)
-    table.add_section()
-    table.add_row("total", f"{info['ops']} ops", _shape(info["output"]), f"{info['params']:,}",
-                  f"{info['macs']:,}", "100.0")
-    return table
-
-
-def _summary_footer(graph) -> str:
-    from .report import CONVENTION
-    from .summary import summary_totals
-
-    info = summary_totals(graph)
-    lines = [f"params: {info['params']:,}", f"MACs: {info['macs']:,} ({info['macs'] / 1e9:.3f} G)",
-             f"FLOPs = 2 x MACs: {info['flops']:,} ({info['flops'] / 1e9:.3f} G)"]
-    if info["macs_train"] != info["macs"]:
-        lines.append(f"MACs in training (with auxiliary heads): {info['macs_train']:,}")
-    return "\n".join(lines) + f"\ncounting: {CONVENTION}"
-
-
-def _table_text(table: Table, width: int = 120) -> str:
-    import io
-    buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None, force_terminal=False).print(table)
-    return buffer.getvalue()
-
-
 SUMMARY_HELP = ("Print a torchinfo-style table of SPEC's layers, collapsed to --depth, with totals.\n\n"
                 'Columns: name, op or block, output shape, params, MACs, share of MACs. Bold rows hold the rows below '
                 'them; totals give params, MACs and FLOPs = 2 x MACs with the counting convention.')
@@ -245,8 +178,8 @@ def summary(spec: Path = SPEC_ARG,
 
     loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
     console = Console(width=max(120, Console().width))
-    console.print(_layer_table(loaded.name, graph, depth))
-    console.print(_summary_footer(graph), highlight=False)
+    console.print(layer_table(loaded.name, graph, depth))
+    console.print(summary_footer(graph), highlight=False)
 
 
 DIFF_HELP = ('Show what changed from spec A to spec B, with the params and MACs delta per stage and in total.\n\n'
@@ -277,69 +210,9 @@ def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_def
     spec_b_loaded, graph_b = _run(lambda: compile_spec(spec_b or spec_a, {**shared, **_overrides(set_b)}))
     result = diff_specs(spec_a_loaded, graph_a, spec_b_loaded, graph_b)
     console = Console(width=max(150, Console().width))
-    for table in _diff_tables(result):
+    for table in diff_tables(result):
         console.print(table)
-    console.print(_diff_totals(result), highlight=False)
-
-
-def _signed(n: int) -> str:
-    return f"{n:+,}" if n else "0"
-
-
-def _diff_tables(result) -> list[Table]:
-    from .diff import shape_text
-
-    tables = []
-    if result.values:
-        values = Table(title="parameter values", title_justify="left")
-        for column in ("parameter", "A", "B"):
-            values.add_column(column)
-        for key, a, b in result.values:
-            values.add_row(key, str(a), str(b))
-        tables.append(values)
-    changed = [b for b in result.blocks if b.status != "same"]
-    blocks = Table(title=f"blocks: {len(changed)} changed, {len(result.blocks) - len(changed)} unchanged",
-                   title_justify="left")
-    for column in ("block", "status", "uses A -> B", "details"):
-        blocks.add_column(column)
-    for b in changed:
-        blocks.add_row(b.name, b.status, f"{b.uses[0]} -> {b.uses[1]}", "; ".join(b.changes))
-    tables.append(blocks)
-
-    def arrow(a: str, b: str) -> str:
-        return a if a == b else f"{a or '-'} -> {b or '-'}"
-
-    def kind(stage) -> str:
-        return "" if stage is None else stage.block + (f" x{stage.count}" if stage.count > 1 else "")
-
-    stages = Table(title=f"stages: {result.a} (A) -> {result.b} (B)", title_justify="left")
-    for column, justify in (("stage", "left"), ("status", "left"), ("block (A -> B)", "left"),
-                            ("output HxWxC (A -> B)", "left"), ("params A", "right"), ("params B", "right"),
-                            ("params delta", "right"), ("MACs delta", "right")):
-        stages.add_column(column, justify=justify, no_wrap=justify == "right")
-    for s in result.stages:
-        out_a = shape_text(s.a.output) if s.a else ""
-        out_b = shape_text(s.b.output) if s.b else ""
-        status = s.status + (" (inside)" if s.changes == ["widths or layers inside changed"] else "")
-        stages.add_row(s.name, status, arrow(kind(s.a), kind(s.b)), arrow(out_a, out_b),
-                       f"{s.a.params:,}" if s.a else "", f"{s.b.params:,}" if s.b else "",
-                       _signed(s.params_delta), _signed(s.macs_delta), style=None if s.status != "same" else "dim")
-    stages.add_section()
-    (pa, pb), (ma, mb) = result.params, result.macs
-    stages.add_row("total", "", "", "", f"{pa:,}", f"{pb:,}", _signed(pb - pa), _signed(mb - ma))
-    tables.append(stages)
-    return tables
-
-
-def _diff_totals(result) -> str:
-    from .report import CONVENTION
-
-    (pa, pb), (ma, mb) = result.params, result.macs
-    pct = lambda a, b: f" ({100 * (b - a) / a:+.1f} %)" if a else ""
-    return (f"params: {pa:,} -> {pb:,}, delta {_signed(pb - pa)}{pct(pa, pb)}\n"
-            f"MACs: {ma:,} -> {mb:,}, delta {_signed(mb - ma)}{pct(ma, mb)}\n"
-            f"FLOPs = 2 x MACs: {2 * ma:,} -> {2 * mb:,}, delta {_signed(2 * (mb - ma))}\n"
-            f"counting: {CONVENTION}" + ("" if result.changed else "\nno differences"))
+    console.print(diff_totals(result), highlight=False)
 
 
 @app.command()
@@ -363,8 +236,8 @@ def stats(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
         print(json.dumps(result))
         return
     console = Console(width=max(110, Console().width))
-    console.print(_summary_table(result))
-    console.print(_totals_line(result))
+    console.print(summary_table(result))
+    console.print(totals_line(result))
 
 
 @app.command()

@@ -28,7 +28,7 @@ from .expand import Expander
 from .ir import check as check_ir
 from .items import NAME_RE, is_reserved
 from .ops import defaults_keys
-from .params import block_param_names, resolve_spec_params
+from .params import block_param_names, plain_values, resolve_spec_params
 from .parse import Parser
 from .passes import count, mark_train_only
 from .scopes import scope_tree
@@ -36,7 +36,8 @@ from .syntax import Seq
 from .values import NotYetKnown, evaluate_value
 from .walk import BUILTINS, BlockRef, Env
 from .pydantic_errors import diagnostics_from
-from .documents import load_document, load_imports
+from .documents import load_document
+from .libraries import load_imports
 from .yamlsource import SourceDoc
 
 MAX_INPUT_SIZE = 65_536
@@ -188,11 +189,6 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
         checker.run_checks(block.definition.checks, block.path, scope)
         checker.body(block.body, block.name, scope)
     checker.recursion([spec.network, spec.head])
-
-
-def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameter values as JSON-able data (a block reference becomes its text, e.g. 'B(3, 3)')."""
-    return {k: v if isinstance(v, (int, float, bool, str, list, type(None))) else str(v) for k, v in values.items()}
 
 
 def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, ...] | None:

@@ -9,21 +9,16 @@ default. Every value keeps the location of the file it was written in.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import ValidationError
-
-from . import language as L
-from .errors import Diagnostic, DiagnosticSink, Path, SpecError
-from .pydantic_errors import diagnostics_from
+from .errors import Diagnostic, Path, SpecError
 from .yamlsource import SourceDoc, load_yaml_file
 
 MAX_CHAIN = 16
 
 
-def _relative(doc: SourceDoc, path: Path, target: str) -> FsPath:
+def resolve_relative(doc: SourceDoc, path: Path, target: str) -> FsPath:
     """target, relative to the file that wrote it; shown relative to the working directory when inside it."""
     written_in = doc.loc(path).file
     resolved = (FsPath(written_in).parent / target).resolve()
@@ -82,7 +77,7 @@ def load_document(path: FsPath, chain: tuple[str, ...] = ()) -> SourceDoc:
     where = doc.loc(("extends",))
     if not isinstance(target, str):
         raise SpecError([Diagnostic("extends takes the path of one spec file", where, ("extends",))])
-    parent_path = _relative(doc, ("extends",), target)
+    parent_path = resolve_relative(doc, ("extends",), target)
     if str(parent_path.resolve()) in chain + (str(FsPath(path).resolve()),) or len(chain) > MAX_CHAIN:
         raise SpecError([Diagnostic(f"'{target}' extends itself", where, ("extends",))])
     if not parent_path.is_file():
@@ -91,49 +86,3 @@ def load_document(path: FsPath, chain: tuple[str, ...] = ()) -> SourceDoc:
     if not isinstance(parent.data, dict):
         raise SpecError([Diagnostic(f"'{target}' is not a spec", where, ("extends",))])
     return merge(parent, doc)
-
-
-@dataclass(frozen=True)
-class Library:
-    """A block library file: its blocks and the defaults that apply inside them."""
-
-    doc: SourceDoc
-    model: L.LibraryDoc
-
-
-def load_imports(owner: SourceDoc, imports: list, sink: DiagnosticSink, seen: dict[str, Library],
-                 chain: tuple[str, ...] = ()) -> list[Library]:
-    """Every library `owner` imports, depth first, each file once."""
-    out = []
-    for i, target in enumerate(imports):
-        path = ("imports", i)
-        if not isinstance(target, str):
-            sink.add(Diagnostic("an import is the path of a block library file", owner.loc(path), path))
-            continue
-        resolved = _relative(owner, path, target)
-        key = str(resolved.resolve())
-        if key in chain:
-            sink.add(Diagnostic(f"'{target}' imports itself", owner.loc(path), path))
-            continue
-        if key in seen:  # imported already (a diamond, or twice): its blocks are there once
-            continue
-        if not resolved.is_file():
-            sink.add(Diagnostic(f"cannot find '{target}' (looked at {resolved})", owner.loc(path), path))
-            continue
-        try:
-            doc = load_yaml_file(resolved)
-            model = L.LibraryDoc.model_validate(doc.data if isinstance(doc.data, dict) else {})
-        except SpecError as exc:
-            for d in exc.diagnostics:
-                sink.add(d)
-            continue
-        except ValidationError as exc:
-            for d in diagnostics_from(exc, doc, (), L.LibraryDoc):
-                sink.add(d)
-            continue
-        library = Library(doc, model)
-        seen[key] = library
-        out.extend(load_imports(doc, model.imports, sink, seen, chain + (key,)))
-        out.append(library)
-    return out
-

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from .scopes import scope_tree
+
 
 class TapError(ValueError):
     """A named feature tap does not exist or is not one tensor."""
@@ -25,15 +27,13 @@ class Tap:
     reduction: int
 
 
-def _is_head(graph: nx.DiGraph, name: str) -> bool:
-    return str(graph.nodes[name]["src"].get("path", "")).startswith("head")
-
-
 def main_path(graph: nx.DiGraph) -> list[str]:
     """Nodes the main output depends on, before the head, in topological order (input excluded)."""
     main = graph.graph["outputs"][0]
     needed = nx.ancestors(graph, main) | {main}
-    return [n for n in graph.nodes if n in needed and n != graph.graph["input"] and not _is_head(graph, n)]
+    tree = scope_tree(graph)
+    return [n for n in graph.nodes if n in needed and n != graph.graph["input"]
+            and not any(s.kind == "head" for s in tree.chain(n))]
 
 
 def cut_nodes(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
@@ -76,18 +76,10 @@ def default_taps(graph: nx.DiGraph) -> list[Tap]:
 
 
 def _outermost_scope(graph: nx.DiGraph, node: str) -> str:
-    parts = node.split(".")
-    for i in range(1, len(parts)):
-        scope = ".".join(parts[:i])
-        if _leaving(graph, scope) == [node]:
-            return scope
+    for scope in scope_tree(graph).enclosing(node):  # outermost first
+        if scope.outputs() == [node]:
+            return scope.path
     return node
-
-
-def _leaving(graph: nx.DiGraph, scope: str) -> list[str]:
-    """The nodes of a scope whose value is used outside it (or returned)."""
-    members = {n for n in graph.nodes if n.startswith(scope + ".")}
-    return [n for n in members if n in graph.graph["outputs"] or any(s not in members for s in graph.successors(n))]
 
 
 def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:
@@ -97,9 +89,10 @@ def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:
         if name in graph and name != graph.graph["input"]:
             node = name
         else:
-            if not any(n.startswith(name + ".") for n in graph.nodes):
+            scope = scope_tree(graph).get(name)
+            if scope is None or not scope.nodes():
                 raise TapError(f"no node or block use is named '{name}'")
-            leaving = _leaving(graph, name)
+            leaving = scope.outputs()
             if len(leaving) != 1:
                 raise TapError(f"'{name}' hands on {len(leaving)} tensors; name one of its nodes instead")
             node = leaving[0]

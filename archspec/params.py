@@ -1,7 +1,7 @@
 """Parameters: declared with a type and default, bound from overrides or block uses, type-checked."""
 from __future__ import annotations
 
-from typing import Any, Container
+from typing import Any, Container, Mapping
 
 from .blockcall import parse_block_call
 from .errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
@@ -114,3 +114,8 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
 
     values = bind(decls, given, {"scope": {}}, report, ("params",), "this spec", blocks, declared_at=("params",))
     return values or {}
+
+
+def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameter values as JSON-able data (a block reference becomes its text, e.g. 'B(3, 3)')."""
+    return {k: v if isinstance(v, (int, float, bool, str, list, type(None))) else str(v) for k, v in values.items()}

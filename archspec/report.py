@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .compiler import plain_values
+from .params import plain_values
 from .scopes import scope_tree, stages
 
 CONVENTION = ("MACs = multiply-accumulates of conv and linear layers at batch 1 in eval mode (macs_train adds "

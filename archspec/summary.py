@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .backends.diagram_labels import conv_text, op_text
+from .ops import OPS
+from .ops.conv2d import conv_text
 from .report import totals
 from .scopes import Scope, scope_tree
 
@@ -31,7 +32,7 @@ def _kind(graph: nx.DiGraph, item) -> str:
     """What a row holds: the op of a node, the block (x N) of a scope, a conv unit's paper label."""
     if not isinstance(item, Scope):
         data = graph.nodes[item]
-        return f"{data['op']} ({op_text(data)})" if data["op"] not in ("input",) else "input"
+        return f"{data['op']} ({OPS[data['op']].label(data['attrs'])})" if data["op"] not in ("input",) else "input"
     if item.kind == "head":
         return "head"
     if item.kind == "conv":

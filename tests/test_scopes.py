@@ -158,7 +158,8 @@ head:
 
 @pytest.mark.parametrize("module", ["report", "summary", "diff", "structure", "backends/graphviz_common",
                                     "backends/graphviz_blocks", "backends/graphviz_layers",
-                                    "backends/graphviz_render"])
+                                    "backends/graphviz_render", "backends/torch_layout", "backends/torch_backend",
+                                    "backends/torch_codegen", "features"])
 def test_readers_of_the_ir_do_not_split_names(module):
     """Scopes come from archspec.scopes; these modules never take node names apart themselves."""
     source = (ROOT / "archspec" / f"{module}.py").read_text()

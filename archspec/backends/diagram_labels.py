@@ -6,7 +6,7 @@ from html import escape
 import networkx as nx
 
 from ..ops import OPS
-from ..ops.conv2d import conv_text  # noqa: F401  (the diagram modules and summary import it from here)
+from ..ops.conv2d import conv_text  # noqa: F401  (the diagram modules import it from here)
 
 FONT = "Helvetica"
 

@@ -16,28 +16,8 @@ from torch import nn
 
 from ..features import Tap, default_taps, named_taps
 from ..ops import OPS
-from ..passes.liveness import eval_outputs
 from .torch_codegen import class_name, define_class, forward_source
 from .torch_layout import Unit, module_layout
-
-
-class FeatureInfo(list):
-    """timm's feature_info: one dict per tap (num_chs, reduction, module), with accessors."""
-
-    def __init__(self, taps: list[Tap]):
-        super().__init__({"num_chs": t.num_chs, "reduction": t.reduction, "module": t.module} for t in taps)
-
-    def channels(self, idx: int | None = None):
-        return self._get("num_chs", idx)
-
-    def reduction(self, idx: int | None = None):
-        return self._get("reduction", idx)
-
-    def module_name(self, idx: int | None = None):
-        return self._get("module", idx)
-
-    def _get(self, key: str, idx: int | None):
-        return [info[key] for info in self] if idx is None else self[idx][key]
 
 
 class FeatureInfo(list):
@@ -138,7 +118,6 @@ class _Builder:
         self.graph, self.protected = graph, protected
         self.takes_list = _takes_list(graph)
         self.train_only = lambda node: bool(graph.nodes[node]["meta"].get("train_only"))
-        self.scopes = graph.graph.get("scopes", {})
         self.names: dict[str, dict[str, int]] = {}  # class name -> source -> suffix
 
     def container_class(self, unit: Unit, base: type, source: str, name: str) -> type:
@@ -154,18 +133,17 @@ class _Builder:
     def child(self, unit: Unit) -> nn.Module:
         if unit.leaf:
             return _leaf(self.graph, unit.path, self.protected)
-        record = self.scopes.get(unit.path, {})
-        is_head = unit.path == "head"
+        is_head = unit.kind == "head"
         source = forward_source(unit, self.takes_list, self.train_only,
                                 head_split=(_classifier(unit, self.graph) or None) if is_head else None)
-        name = "Head" if is_head else class_name(record.get("key"), record.get("kind"))
+        name = class_name(unit.key, unit.kind)
         return self.build(unit, self.container_class(unit, nn.Module, source, name)())
 
 
 def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: bool) -> type:
     source = forward_source(root, builder.takes_list, builder.train_only)
     if not features:
-        head = next((c for c in root.children if c.path == "head"), None)
+        head = next((c for c in root.children if c.kind == "head"), None)
         body = [c for c in root.children if c is not head and not c.train_only]
         returned = head.inputs if head is not None else [o for o in root.outputs if not builder.train_only(o)]
         trunk = Unit("", "", False, root.inputs, list(returned), body)
@@ -174,7 +152,7 @@ def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: 
 
 
 def _spec_class_name(spec_name: str) -> str:
-    return class_name(spec_name.replace(".", "_").replace("-", "_"), "block")
+    return class_name(spec_name, "block")
 
 
 def _taps(graph: nx.DiGraph) -> list[Tap]:
@@ -189,7 +167,7 @@ def build_network(graph: nx.DiGraph) -> ArchNet:
     root = module_layout(graph, list(graph.graph["outputs"]))
     cls = _root_class(builder, root, ArchNet, _spec_class_name(graph.graph["name"]), features=False)
     model = builder.build(root, cls())
-    head = next((c for c in root.children if c.path == "head"), None)
+    head = next((c for c in root.children if c.kind == "head"), None)
     model._classifier = _classifier(head, graph)
     _describe(model, graph, taps)
     main = graph.graph["outputs"][0]

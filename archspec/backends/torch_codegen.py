@@ -155,16 +155,16 @@ def define_class(name: str, source: str, base: type = nn.Module) -> type:
     return cls
 
 
-def class_name(key: str | None, kind: str | None) -> str:
-    """`inception_a` -> `InceptionA`; composites and conv units get descriptive names."""
-    if kind == "item" and key == "conv":
-        return "ConvUnit"
-    if not key:
-        return "Sequence"
+def class_name(key: str, kind: str) -> str:
+    """A class name for a scope: `inception_a` -> `InceptionA`, its repeat group `InceptionAStack`,
+    a residual composite `ResidualBlock`, a conv unit `ConvUnit`, the head `Head`."""
+    fixed = {"conv": "ConvUnit", "head": "Head", "group": "Sequence", "network": "Network"}
+    if kind in fixed:
+        return fixed[kind]
     camel = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", key) if part)
     camel = camel if _IDENT.match(camel or "") else "Block"
     if kind == "repeat":
         return f"{camel}Stack"
-    if kind == "item":
+    if kind == "composite":
         return {"Seq": "Sequence", "For": "Loop"}.get(camel, f"{camel}Block")
     return camel

@@ -1,9 +1,9 @@
 """How the IR's nodes group into nested modules, and what flows between them.
 
-Every dotted prefix of a node name is a container module (`inception_a`, `inception_a.2`,
+Every scope of the IR's scope tree is a container module (`inception_a`, `inception_a.2`,
 `inception_a.2.branch1`); every node is a leaf module at its own name. For each container this
-module works out its children in spec order and, for each child (a *unit*), the values it reads
-from outside itself and the values it hands back out. That is all the code generator needs to write
+module lists its children in spec order and, for each child (a *unit*), the values it reads from
+outside itself and the values it hands back out. That is all the code generator needs to write
 one `forward` per container, for any DAG, including containers with several inputs or outputs
 (feature taps, auxiliary heads).
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import networkx as nx
+
+from ..scopes import Scope, scope_tree
 
 
 @dataclass
@@ -25,54 +27,37 @@ class Unit:
     outputs: list[str] = field(default_factory=list)  # node names read outside (or returned), in order
     children: list["Unit"] = field(default_factory=list)
     train_only: bool = False  # every node below runs only in training (auxiliary heads)
-
-
-def _prefixes(name: str) -> list[str]:
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
+    kind: str = ""  # the scope's kind (block, repeat, composite, conv, head, group); "" for a leaf
+    key: str = ""  # the block name or composite op of the scope
 
 
 def module_layout(graph: nx.DiGraph, returned: list[str]) -> Unit:
-    """The unit tree of a graph whose forward returns `returned` (node names).
+    """The unit tree of a graph whose forward returns `returned` (the graph's outputs).
 
-    The graph's input node is the root's only input; it has no module."""
-    input_node = graph.graph["input"]
-    order = {name: i for i, name in enumerate(graph.nodes)}
-    root = Unit("", "", leaf=False, inputs=[input_node], outputs=list(returned))
-    units: dict[str, Unit] = {"": root}
-    for name in graph.nodes:
-        if name == input_node:
-            continue
-        parent = root
-        for prefix in _prefixes(name) + [name]:
-            unit = units.get(prefix)
-            if unit is None:
-                unit = units[prefix] = Unit(prefix, prefix.rsplit(".", 1)[-1], leaf=prefix == name)
-                parent.children.append(unit)
-            parent = unit
-    inputs: dict[str, set[str]] = {p: set() for p in units}
-    outputs: dict[str, set[str]] = {p: set() for p in units}
-    for producer, consumer in graph.edges:
-        _cross(producer, consumer, inputs, outputs, input_node)
-    for name in returned:
-        for unit_path in _prefixes(name) + [name]:
-            outputs[unit_path].add(name)
-    for path, unit in units.items():
-        if path:
-            unit.inputs = sorted(inputs[path], key=order.__getitem__)
-            unit.outputs = sorted(outputs[path], key=order.__getitem__)
+    Scopes come from the IR's scope tree; the graph's input node is the root's only input and has
+    no module; a scope whose items were all skipped (`when: false`) has none either."""
+    tree = scope_tree(graph)
+    root = Unit("", "", leaf=False, inputs=[graph.graph["input"]], outputs=list(returned), kind="network")
+    _fill(root, tree.root, graph, set(returned))
     _mark_train_only(root, graph)
     return root
 
 
-def _cross(producer: str, consumer: str, inputs: dict, outputs: dict, input_node: str) -> None:
-    """Record an edge on every unit boundary it crosses."""
-    up = set(_prefixes(producer) + [producer]) if producer != input_node else set()
-    down = set(_prefixes(consumer) + [consumer])
-    for path in up - down:
-        outputs[path].add(producer)
-    for path in down - up:
-        inputs[path].add(producer)
+def _fill(unit: Unit, scope: Scope, graph: nx.DiGraph, returned: set[str]) -> None:
+    for item in scope.items:
+        if isinstance(item, Scope):
+            if not item.nodes():
+                continue
+            child = Unit(item.path, item.name, leaf=False, inputs=item.inputs(), outputs=item.outputs(),
+                         kind=item.kind, key=item.key)
+            _fill(child, item, graph, returned)
+        elif item == graph.graph["input"]:
+            continue
+        else:
+            read = item in returned or graph.out_degree(item) > 0
+            child = Unit(item, scope.relative(item), leaf=True,
+                         inputs=list(dict.fromkeys(graph.nodes[item]["inputs"])), outputs=[item] if read else [])
+        unit.children.append(child)
 
 
 def _mark_train_only(unit: Unit, graph: nx.DiGraph) -> bool:
@@ -83,9 +68,3 @@ def _mark_train_only(unit: Unit, graph: nx.DiGraph) -> bool:
         unit.train_only = bool(flags) and all(flags)
     return unit.train_only
 
-
-def walk(unit: Unit):
-    """Every unit below and including `unit`, parents first."""
-    yield unit
-    for child in unit.children:
-        yield from walk(child)

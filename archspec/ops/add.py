@@ -18,7 +18,7 @@ class Add(OpDef):
         return inputs[0]
 
     def lower(self, attrs, inputs):
-        from ..backends.torch_modules import Add as Module
+        from ._torch_modules import Add as Module
         return Module()
 
     def label(self, attrs):

@@ -20,7 +20,7 @@ class Concat(OpDef):
         return (sum(s[0] for s in inputs), *first[1:])
 
     def lower(self, attrs, inputs):
-        from ..backends.torch_modules import Concat as Module
+        from ._torch_modules import Concat as Module
         return Module()
 
     def label(self, attrs):

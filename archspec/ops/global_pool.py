@@ -27,7 +27,7 @@ class GlobalPool(OpDef):
         return (c, 1, 1) if attrs["keepdim"] else (c,)
 
     def lower(self, attrs, inputs):
-        from ..backends.torch_modules import GlobalPool as Module
+        from ._torch_modules import GlobalPool as Module
         return Module(attrs["mode"], attrs["keepdim"])
 
     def label(self, attrs):

@@ -30,7 +30,7 @@ class Mul(OpDef):
         return broadcast(inputs, "mul")
 
     def lower(self, attrs, inputs):
-        from ..backends.torch_modules import Mul as Module
+        from ._torch_modules import Mul as Module
         return Module()
 
     def label(self, attrs):

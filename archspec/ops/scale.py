@@ -23,7 +23,7 @@ class Scale(OpDef):
         return {"factor": args.factor}
 
     def lower(self, attrs, inputs):
-        from ..backends.torch_modules import Scale as Module
+        from ._torch_modules import Scale as Module
         return Module(attrs["factor"])
 
     def label(self, attrs):
