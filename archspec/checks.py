@@ -23,15 +23,13 @@ from typing import Any
 from . import language as L
 from .arguments import merged_args, validate, with_bn_defaults
 from .errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
-from .items import COMPOSITES, PRIMITIVES
+from .items import COMPOSITES, MAX_REPEAT, PRIMITIVES
 from .naming import Namer, item_name, join
 from .params import bind
 from .syntax import Aux, BlockUse, Loop, Merge, Node, OpItem, Residual, Seq
 from .values import NotYetKnown, evaluate_value
 from .walk import BlockRef
 from .yamlsource import SourceDoc
-
-MAX_REPEAT = 10_000
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .arguments import merged_args, validate, with_bn_defaults
 from .blockcall import call_arguments
 from .errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
 from .ir import add_node, new_graph
-from .items import PRIMITIVES
+from .items import MAX_REPEAT, PRIMITIVES
 from .naming import Namer, item_name
 from .ops import OPS, ShapeError
 from .ops.batchnorm2d import bn_attrs
@@ -31,7 +31,6 @@ from .values import evaluate_value
 from .walk import POISON, BlockRef, Env, Value, interpolate
 
 MAX_BLOCK_DEPTH = 32
-MAX_REPEAT = 10_000
 MAX_OPS = 200_000  # a bound on expansion, so that a small file can never take long to build
 
 CompositeExpander = Callable[["Expander", Node, str, Env, Value], Value]
