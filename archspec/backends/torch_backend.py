@@ -103,6 +103,13 @@ def _leaf(graph: nx.DiGraph, name: str, protected: set[str]) -> nn.Module:
     return this.opdef.lower(attrs, [node(graph, i).shape for i in this.inputs])
 
 
+def _conv_unit_name(unit: Unit) -> str:
+    """A conv unit's class says what it holds, as timm's ConvNormAct does: ConvBnAct, ConvBn, ConvAct."""
+    parts = {child.local for child in unit.children}
+    name = "Conv" + ("Bn" if "bn" in parts else "") + ("Act" if "act" in parts else "")
+    return name if name != "Conv" else "ConvUnit"
+
+
 def _classifier(head: Unit | None, graph: nx.DiGraph) -> str:
     """The last direct child of the head that is a linear layer ('' if none)."""
     if head is None:
@@ -136,7 +143,7 @@ class _Builder:
         is_head = unit.kind == "head"
         source = forward_source(unit, self.takes_list, self.train_only,
                                 head_split=(_classifier(unit, self.graph) or None) if is_head else None)
-        name = class_name(unit.key, unit.kind)
+        name = _conv_unit_name(unit) if unit.kind == "conv" else class_name(unit.key, unit.kind)
         return self.build(unit, self.container_class(unit, nn.Module, source, name)())
 
 
