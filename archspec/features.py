@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from .ir_node import node, nodes
 from .scopes import scope_tree
 
 
@@ -53,15 +54,14 @@ def strides(graph: nx.DiGraph) -> dict[str, int]:
     """The nominal stride of every node's output: the product of the strides on its way from the
     input (the largest over its inputs where branches differ)."""
     out: dict[str, int] = {}
-    for name in graph.nodes:
-        data = graph.nodes[name]
-        before = max((out[i] for i in data["inputs"]), default=1)
-        out[name] = before * int(data["attrs"].get("stride", (1,))[0])
+    for this in nodes(graph):
+        before = max((out[i] for i in this.inputs), default=1)
+        out[this.name] = before * int(this.attrs.get("stride", (1,))[0])
     return out
 
 
-def _tap(graph: nx.DiGraph, node: str, module: str, reduction: dict[str, int]) -> Tap:
-    return Tap(node, module, graph.nodes[node]["meta"]["shape"][0], reduction[node])
+def _tap(graph: nx.DiGraph, name: str, module: str, reduction: dict[str, int]) -> Tap:
+    return Tap(name, module, node(graph, name).shape[0], reduction[name])
 
 
 def default_taps(graph: nx.DiGraph) -> list[Tap]:
@@ -70,9 +70,9 @@ def default_taps(graph: nx.DiGraph) -> list[Tap]:
     reduction = strides(graph)
     last: dict[int, str] = {}
     for name in cut_nodes(graph, main_path(graph)):
-        if len(graph.nodes[name]["meta"]["shape"]) == 3:
+        if len(node(graph, name).shape) == 3:
             last[reduction[name]] = name
-    return [_tap(graph, node, _outermost_scope(graph, node), reduction) for _, node in sorted(last.items())]
+    return [_tap(graph, tapped, _outermost_scope(graph, tapped), reduction) for _, tapped in sorted(last.items())]
 
 
 def _outermost_scope(graph: nx.DiGraph, node: str) -> str:
@@ -87,7 +87,7 @@ def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:
     taps, reduction = [], strides(graph)
     for name in names:
         if name in graph and name != graph.graph["input"]:
-            node = name
+            tap_node = name
         else:
             scope = scope_tree(graph).get(name)
             if scope is None or not scope.nodes():
@@ -95,8 +95,8 @@ def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:
             leaving = scope.outputs()
             if len(leaving) != 1:
                 raise TapError(f"'{name}' hands on {len(leaving)} tensors; name one of its nodes instead")
-            node = leaving[0]
-        if len(graph.nodes[node]["meta"]["shape"]) != 3:
+            tap_node = leaving[0]
+        if len(node(graph, tap_node).shape) != 3:
             raise TapError(f"'{name}' is not a CxHxW feature map")
-        taps.append(_tap(graph, node, name, reduction))
+        taps.append(_tap(graph, tap_node, name, reduction))
     return taps

@@ -143,7 +143,7 @@ def test_jit_script(tiny):
 def test_print_reads_like_the_spec(v4):
     text = repr(v4)
     assert text.startswith("InceptionV4(")
-    for line in ("(stem): Stem(", "(inception_a): InceptionAStack(", "(0): InceptionA(", "(conv1): ConvUnit(",
+    for line in ("(stem): Stem(", "(inception_a): InceptionAStack(", "(0): InceptionA(", "(conv1): ConvBnAct(",
                  "(head): Head("):
         assert line in text
 

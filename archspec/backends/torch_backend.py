@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..features import Tap, default_taps, named_taps
-from ..ops import OPS
+from ..ir_node import node, nodes
 from .torch_codegen import class_name, define_class, forward_source
 from .torch_layout import Unit, module_layout
 
@@ -81,33 +81,40 @@ class FeatureNet(nn.Module):
 
 
 def _takes_list(graph: nx.DiGraph):
-    return lambda unit: OPS[graph.nodes[unit.path]["op"]].arity is None
+    return lambda unit: node(graph, unit.path).opdef.arity is None
 
 
 def _may_run_in_place(graph: nx.DiGraph, name: str, protected: set[str]) -> bool:
     """The op may overwrite its input (a ReLU), and the producer's backward does not read its output
     (both are flags of the ops in the registry)."""
-    data = graph.nodes[name]
-    if not OPS[data["op"]].inplace_capable(data["attrs"]):
+    this = node(graph, name)
+    if not this.opdef.inplace_capable(this.attrs):
         return False
-    (producer,) = data["inputs"]
-    return (OPS[graph.nodes[producer]["op"]].inplace_safe_output and graph.out_degree(producer) == 1
+    (producer,) = this.inputs
+    return (node(graph, producer).opdef.inplace_safe_output and graph.out_degree(producer) == 1
             and producer not in protected)
 
 
 def _leaf(graph: nx.DiGraph, name: str, protected: set[str]) -> nn.Module:
-    data = graph.nodes[name]
-    attrs = dict(data["attrs"])
+    this = node(graph, name)
+    attrs = dict(this.attrs)
     if _may_run_in_place(graph, name, protected):
         attrs["inplace"] = True
-    return OPS[data["op"]].lower(attrs, [graph.nodes[i]["meta"]["shape"] for i in data["inputs"]])
+    return this.opdef.lower(attrs, [node(graph, i).shape for i in this.inputs])
+
+
+def _conv_unit_name(unit: Unit) -> str:
+    """A conv unit's class says what it holds, as timm's ConvNormAct does: ConvBnAct, ConvBn, ConvAct."""
+    parts = {child.local for child in unit.children}
+    name = "Conv" + ("Bn" if "bn" in parts else "") + ("Act" if "act" in parts else "")
+    return name if name != "Conv" else "ConvUnit"
 
 
 def _classifier(head: Unit | None, graph: nx.DiGraph) -> str:
     """The last direct child of the head that is a linear layer ('' if none)."""
     if head is None:
         return ""
-    linears = [c.local for c in head.children if c.leaf and graph.nodes[c.path]["op"] == "linear"]
+    linears = [c.local for c in head.children if c.leaf and node(graph, c.path).op == "linear"]
     return linears[-1] if linears else ""
 
 
@@ -117,7 +124,7 @@ class _Builder:
     def __init__(self, graph: nx.DiGraph, protected: set[str]):
         self.graph, self.protected = graph, protected
         self.takes_list = _takes_list(graph)
-        self.train_only = lambda node: bool(graph.nodes[node]["meta"].get("train_only"))
+        self.train_only = lambda name: node(graph, name).train_only
         self.names: dict[str, dict[str, int]] = {}  # class name -> source -> suffix
 
     def container_class(self, unit: Unit, base: type, source: str, name: str) -> type:
@@ -136,7 +143,7 @@ class _Builder:
         is_head = unit.kind == "head"
         source = forward_source(unit, self.takes_list, self.train_only,
                                 head_split=(_classifier(unit, self.graph) or None) if is_head else None)
-        name = class_name(unit.key, unit.kind)
+        name = _conv_unit_name(unit) if unit.kind == "conv" else class_name(unit.key, unit.kind)
         return self.build(unit, self.container_class(unit, nn.Module, source, name)())
 
 
@@ -170,10 +177,10 @@ def build_network(graph: nx.DiGraph) -> ArchNet:
     head = next((c for c in root.children if c.kind == "head"), None)
     model._classifier = _classifier(head, graph)
     _describe(model, graph, taps)
-    main = graph.graph["outputs"][0]
-    model.num_classes = graph.nodes[main]["meta"]["shape"][0] if len(graph.nodes[main]["meta"]["shape"]) == 1 else 0
+    main = node(graph, graph.graph["outputs"][0])
+    model.num_classes = main.shape[0] if len(main.shape) == 1 else 0
     if model._classifier:
-        model._pre_logits_features = graph.nodes[f"head.{model._classifier}"]["attrs"]["in_features"]
+        model._pre_logits_features = node(graph, f"head.{model._classifier}").attrs["in_features"]
     return model
 
 
@@ -202,7 +209,7 @@ def build_features(graph: nx.DiGraph, out_indices: Sequence[int] | None = None) 
 
 def _describe(model: nn.Module, graph: nx.DiGraph, taps: list[Tap]) -> None:
     model.spec_name = graph.graph["name"]
-    model.input_shape = tuple(graph.nodes[graph.graph["input"]]["meta"]["shape"])
+    model.input_shape = node(graph, graph.graph["input"]).shape
     model.feature_info = FeatureInfo(taps)
 
 
@@ -227,7 +234,7 @@ def verify_on_meta(graph: nx.DiGraph) -> int:
     with torch.device("meta"):
         model = build_network(graph)
     params = sum(p.numel() for p in model.parameters())
-    expected = sum(graph.nodes[n]["meta"]["params"] for n in graph.nodes)
+    expected = sum(n.meta["params"] for n in nodes(graph))
     if params != expected:
         raise RuntimeError(f"internal error: the IR counts {expected} params, the module has {params}")
     return params

@@ -10,7 +10,7 @@ would write it:
         return self.concat([branch0, branch1, branch2, branch3])
 
 Containers with the same source share one class, named after the block they implement
-(`InceptionA`, `ConvUnit`, ...). The source is registered with `linecache`, so `inspect`,
+(`InceptionA`, `InceptionAStack`, ...). The source is registered with `linecache`, so `inspect`,
 tracebacks and `torch.jit.script` can read it. A chain reuses one variable, so an intermediate
 dies as soon as its last reader has run.
 """
@@ -157,7 +157,7 @@ def define_class(name: str, source: str, base: type = nn.Module) -> type:
 
 def class_name(key: str, kind: str) -> str:
     """A class name for a scope: `inception_a` -> `InceptionA`, its repeat group `InceptionAStack`,
-    a residual composite `ResidualBlock`, a conv unit `ConvUnit`, the head `Head`."""
+    a residual composite `ResidualBlock`, the head `Head` (conv units are named by the backend)."""
     fixed = {"conv": "ConvUnit", "head": "Head", "group": "Sequence", "network": "Network"}
     if kind in fixed:
         return fixed[kind]

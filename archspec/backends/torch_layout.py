@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from ..ir_node import node
 from ..scopes import Scope, scope_tree
 
 
@@ -56,13 +57,13 @@ def _fill(unit: Unit, scope: Scope, graph: nx.DiGraph, returned: set[str]) -> No
         else:
             read = item in returned or graph.out_degree(item) > 0
             child = Unit(item, scope.relative(item), leaf=True,
-                         inputs=list(dict.fromkeys(graph.nodes[item]["inputs"])), outputs=[item] if read else [])
+                         inputs=list(dict.fromkeys(node(graph, item).inputs)), outputs=[item] if read else [])
         unit.children.append(child)
 
 
 def _mark_train_only(unit: Unit, graph: nx.DiGraph) -> bool:
     if unit.leaf:
-        unit.train_only = bool(graph.nodes[unit.path]["meta"].get("train_only"))
+        unit.train_only = node(graph, unit.path).train_only
     else:
         flags = [_mark_train_only(child, graph) for child in unit.children]
         unit.train_only = bool(flags) and all(flags)
