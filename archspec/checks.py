@@ -132,6 +132,7 @@ class Checker:
             for branch in node.branches:
                 if branch.item is not None:
                     self.item(branch.item, namer.part(prefix, branch.label), scope, namer)
+            namer.part(prefix, node.key)  # the merge node's own name, as expansion claims it
         elif isinstance(node, Residual):
             self.residual(node, prefix, scope, namer)
         elif isinstance(node, Aux):
@@ -190,6 +191,7 @@ class Checker:
         elif shortcut != "identity":
             self.error(scope, base + ("shortcut",), f"shortcut must be 'identity', 'auto' or a list of items, "
                                                     f"got {shortcut!r}")
+        namer.part(prefix, "add")  # the addition's own name, as expansion claims it
 
     def loop(self, node: Loop, prefix: str, scope: Scope, namer: Namer) -> None:
         """for's options; its body sees the loop variable and counter."""

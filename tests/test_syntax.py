@@ -225,3 +225,21 @@ def test_expansion_has_one_mode():
     from archspec.expand import Expander
     assert "check" not in inspect.signature(Expander).parameters
     assert not hasattr(archspec.values, "is_placeholder")
+
+
+def test_a_name_taken_by_a_composite_part_is_found_in_an_unused_block(tmp_path):
+    found = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        blocks:
+          unused:
+            body:
+              - concat: [relu, relu]
+              - {relu: null, name: concat}
+              - residual: {body: [relu], shortcut: identity}
+              - {relu: null, name: add}
+        network:
+          - identity
+        """)
+    assert [f[:2] for f in found] == [(7, 28), (9, 28)]
+    assert all("is used twice in this scope" in f[2] for f in found)
