@@ -119,9 +119,12 @@ def test_replicas_call_their_own_modules(tiny):
 
 
 def test_ddp_trains_on_the_cpu(tmp_path, tiny):
+    import datetime
+
     import torch.distributed as dist
 
-    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1,
+                            timeout=datetime.timedelta(seconds=120))  # fail, never hang, on a loaded machine
     try:
         tiny.train()
         ddp = nn.parallel.DistributedDataParallel(tiny)
@@ -214,6 +217,6 @@ def test_torch_save_of_the_whole_model_loads_in_a_fresh_process(tiny, tmp_path):
     script = ("import torch; d = {!r}; m = torch.load(d + '/model.pt', weights_only=False); "
               "x = torch.load(d + '/x.pt'); w = torch.load(d + '/want.pt'); "
               "torch.testing.assert_close(m(x), w); print(type(m).__name__)").format(str(tmp_path))
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "TinyMixed"
