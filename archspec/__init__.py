@@ -9,7 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .compiler import Spec, compile_spec, load_spec, lower
+from .pipeline import Spec
+from .pipeline import compile_spec
+from .pipeline import load_spec
+from .pipeline import lower
 from .errors import Diagnostic, SpecError, note_compiling
 from .ops import OpDef, Sample, ShapeError, register_op
 
@@ -20,7 +23,7 @@ __all__ = ["Diagnostic", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "
 
 def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None) -> dict:
     """The dict `archspec stats --json` prints: name, input, output, params, macs, flops, blocks."""
-    from .report import stats_dict
+    from .analysis.report import stats_dict
     spec, graph = compile_spec(spec_or_path, overrides)
     return stats_dict(spec, graph)
 
@@ -33,7 +36,7 @@ def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] 
     The model has timm's API (forward_features, forward_head, reset_classifier, feature_info).
     With features_only=True its forward returns the feature maps at the spec's feature taps (by
     default one per stride), those chosen by out_indices, and the layers after them are left out."""
-    from .backends.torch_backend import module_from_graph
+    from .backends.torch.network import module_from_graph
     spec, graph = compile_spec(spec_or_path, overrides)
     try:
         return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)

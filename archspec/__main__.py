@@ -1,4 +1,4 @@
 """python -m archspec: the command line."""
-from .cli import app
+from .cli.app import app
 
 app(prog_name="archspec")

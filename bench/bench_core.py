@@ -190,7 +190,7 @@ def print_ratio(label: str, r: dict, target: float) -> None:
 
 
 def bench_build(spec: Path, timm, args) -> dict:
-    from archspec.backends.torch_backend import module_from_graph
+    from archspec.backends.torch.network import module_from_graph
 
     _, graph = archspec.compile_spec(spec)
 

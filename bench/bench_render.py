@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import archspec
-from archspec.backends.graphviz_render import LEVELS, render, write
+from archspec.backends.graphviz.render import LEVELS, render, write
 from machine import cpu_model  # bench/machine.py, next to this script
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 import archspec  # noqa: E402
-from archspec.ir import to_text  # noqa: E402
+from archspec.ir.graph import to_text  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden"
 

@@ -8,7 +8,7 @@ import pytest
 
 import archspec
 from archspec import SpecError
-from archspec.compiler import load_spec
+from archspec.pipeline import load_spec
 
 
 def write(folder, name, text):

@@ -8,9 +8,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import archspec
-from archspec.backends.torch_backend import module_from_graph
-from archspec.ir import to_text
-from archspec.report import output_shape, totals
+from archspec.backends.torch.network import module_from_graph
+from archspec.ir.graph import to_text
+from archspec.analysis.report import output_shape, totals
 
 from .conftest import ROOT
 

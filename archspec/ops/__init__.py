@@ -8,8 +8,7 @@ import importlib
 import pkgutil
 
 from ._shapes import conv_out_size, pool_out_size
-from .registry import (CATEGORIES, ITEMS, OPS, ItemDef, OpDef, OpError, Sample, Shape, ShapeError, defaults_keys,
-                       register_op)
+from .registry import CATEGORIES, ITEMS, OPS, ItemDef, OpDef, OpError, Sample, Shape, ShapeError, defaults_keys, register_op
 
 for _module in pkgutil.iter_modules(__path__):
     if not _module.name.startswith("_") and _module.name != "registry":

@@ -5,7 +5,7 @@ from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, ValidationInfo
 
-from ..values import StrArg
+from ..language.values import StrArg
 from ._fields import Strict
 from .registry import OpDef, Sample, register_op
 

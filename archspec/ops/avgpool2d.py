@@ -1,7 +1,7 @@
 """avgpool2d: the `avgpool` item (nn.AvgPool2d)."""
 from __future__ import annotations
 
-from ..values import BoolArg
+from ..language.values import BoolArg
 from ._shapes import check_pool_padding, pool_out_size, resolve_padding, spatial, stride_valid_text
 from .maxpool2d import PoolArgs
 from .registry import OpDef, Sample, register_op

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Optional
 
 from pydantic import BeforeValidator, ValidationInfo, field_validator
 
-from ..values import BoolArg
+from ..language.values import BoolArg
 from ._fields import Pair, Padding, PositiveInt, Strict, same_needs_odd_kernel
 from ._shapes import conv_out_size, feature_map, pair_text, resolve_padding, spatial, stride_valid_text
 from .act import ActName

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..values import FloatArg
+from ..language.values import FloatArg
 from ._fields import Strict
 from .registry import OpDef, Sample, register_op
 

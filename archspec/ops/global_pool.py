@@ -1,7 +1,7 @@
 """global_pool: the `global_avgpool` and `global_maxpool` items (mean or max over H and W)."""
 from __future__ import annotations
 
-from ..values import BoolArg
+from ..language.values import BoolArg
 from ._fields import Strict
 from ._shapes import feature_map
 from .registry import OpDef, Sample, register_op

@@ -1,7 +1,7 @@
 """linear: the `linear` item, a fully connected layer on a flat vector (nn.Linear)."""
 from __future__ import annotations
 
-from ..values import BoolArg
+from ..language.values import BoolArg
 from ._fields import PositiveInt, Strict
 from ._shapes import fmt
 from .registry import OpDef, Sample, ShapeError, register_op

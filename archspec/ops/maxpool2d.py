@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import ValidationInfo, field_validator
 
-from ..values import BoolArg
+from ..language.values import BoolArg
 from ._fields import Pair, Padding, Strict, same_needs_odd_kernel
 from ._shapes import check_pool_padding, pool_out_size, resolve_padding, spatial, stride_valid_text
 from .registry import OpDef, Sample, register_op

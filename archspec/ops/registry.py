@@ -20,7 +20,7 @@ from ..errors import SpecValueError
 
 Shape = tuple[int, ...]
 
-# Diagram categories an op may belong to (backends.diagram_labels gives each a colour and legend text).
+# Diagram categories an op may belong to (backends.graphviz.labels gives each a colour and legend text).
 CATEGORIES = ("io", "conv", "norm", "act", "pool", "concat", "merge", "scale", "linear", "other")
 # Item keys that are not primitives: a registered op may not take them.
 COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux", "for")

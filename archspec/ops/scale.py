@@ -1,7 +1,7 @@
 """scale: the `scale` item, multiplication by a constant (residual scaling)."""
 from __future__ import annotations
 
-from ..values import FloatArg
+from ..language.values import FloatArg
 from ._fields import Strict
 from .registry import OpDef, Sample, register_op
 

@@ -1,0 +1,1 @@
+"""Read a counted IR: stats, summary rows, diff, structure, catalog, feature taps."""

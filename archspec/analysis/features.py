@@ -1,0 +1,103 @@
+"""Feature taps: which intermediate tensors a backbone returns (read off the IR).
+
+By default a network has one tap per nominal stride (2, 4, 8, ...: the product of the strides from
+the input): the last node at that stride
+through which every path from the input to the main output passes (so it is a whole feature map,
+not one branch of a block). A spec may name its own taps (`features:`); a tap named by a block use
+or any other scope is that scope's output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ..ir.node import node
+from ..ir.node import nodes
+from ..ir.scopes import scope_tree
+
+
+class TapError(ValueError):
+    """A named feature tap does not exist or is not one tensor."""
+
+
+@dataclass(frozen=True)
+class Tap:
+    node: str  # the IR node whose value is returned
+    module: str  # the name a user knows it by (a scope path or the node name)
+    num_chs: int
+    reduction: int
+
+
+def main_path(graph: nx.DiGraph) -> list[str]:
+    """Nodes the main output depends on, before the head, in topological order (input excluded)."""
+    main = graph.graph["outputs"][0]
+    needed = nx.ancestors(graph, main) | {main}
+    tree = scope_tree(graph)
+    return [n for n in graph.nodes if n in needed and n != graph.graph["input"]
+            and not any(s.kind == "head" for s in tree.chain(n))]
+
+
+def cut_nodes(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
+    """The nodes of `nodes` (topologically ordered) that every path through them passes."""
+    position = {n: i for i, n in enumerate(nodes)}
+    cuts, reach = [], 0
+    for i, name in enumerate(nodes):
+        if reach <= i:
+            cuts.append(name)
+        for succ in graph.successors(name):
+            if succ in position:
+                reach = max(reach, position[succ])
+    return cuts
+
+
+def strides(graph: nx.DiGraph) -> dict[str, int]:
+    """The nominal stride of every node's output: the product of the strides on its way from the
+    input (the largest over its inputs where branches differ)."""
+    out: dict[str, int] = {}
+    for this in nodes(graph):
+        before = max((out[i] for i in this.inputs), default=1)
+        out[this.name] = before * int(this.attrs.get("stride", (1,))[0])
+    return out
+
+
+def _tap(graph: nx.DiGraph, name: str, module: str, reduction: dict[str, int]) -> Tap:
+    return Tap(name, module, node(graph, name).shape[0], reduction[name])
+
+
+def default_taps(graph: nx.DiGraph) -> list[Tap]:
+    """One tap per nominal stride: the last cut node of the main path with a CxHxW output, known
+    by the outermost scope whose only output it is (`inception_a` rather than its last concat)."""
+    reduction = strides(graph)
+    last: dict[int, str] = {}
+    for name in cut_nodes(graph, main_path(graph)):
+        if len(node(graph, name).shape) == 3:
+            last[reduction[name]] = name
+    return [_tap(graph, tapped, _outermost_scope(graph, tapped), reduction) for _, tapped in sorted(last.items())]
+
+
+def _outermost_scope(graph: nx.DiGraph, node: str) -> str:
+    for scope in scope_tree(graph).enclosing(node):  # outermost first
+        if scope.outputs() == [node]:
+            return scope.path
+    return node
+
+
+def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:
+    """Taps given by node or scope names; raises TapError naming the first bad one."""
+    taps, reduction = [], strides(graph)
+    for name in names:
+        if name in graph and name != graph.graph["input"]:
+            tap_node = name
+        else:
+            scope = scope_tree(graph).get(name)
+            if scope is None or not scope.nodes():
+                raise TapError(f"no node or block use is named '{name}'")
+            leaving = scope.outputs()
+            if len(leaving) != 1:
+                raise TapError(f"'{name}' hands on {len(leaving)} tensors; name one of its nodes instead")
+            tap_node = leaving[0]
+        if len(node(graph, tap_node).shape) != 3:
+            raise TapError(f"'{name}' is not a CxHxW feature map")
+        taps.append(_tap(graph, tap_node, name, reduction))
+    return taps

@@ -1,0 +1,1 @@
+"""Diagrams at network, block and layer level."""

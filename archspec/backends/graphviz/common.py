@@ -1,0 +1,155 @@
+"""What every diagram shares: graph style, title with totals and legend, writing files, nesting, branch order."""
+from __future__ import annotations
+
+import shutil
+from html import escape
+from pathlib import Path
+
+import graphviz
+import networkx as nx
+
+from ...analysis.report import totals
+from ...ir.scopes import Scope
+from ...ir.scopes import scope_tree
+from .labels import CATEGORIES
+from .labels import FONT
+from .labels import hwc
+from .labels import legend_table
+from .labels import short
+
+LEVELS = ("network", "block", "layer")
+FORMATS = ("svg", "png", "pdf", "dot")
+GREY = "#555555"
+INSTALL_HINT = "install graphviz (e.g. `apt-get install graphviz`) or use --format dot"
+
+
+class RenderError(Exception):
+    """A diagram cannot be written (unknown format, `dot` missing, `dot` failed); the message is one line."""
+
+
+def new_digraph(graph: nx.DiGraph, level: str, **graph_attrs: str) -> graphviz.Digraph:
+    """An empty diagram with the common style; add_legend gives it its label."""
+    dot = graphviz.Digraph(name=f"{graph.graph['name']}_{level}")
+    attrs = {"rankdir": "TB", "nodesep": "0.25", "ranksep": "0.3", "newrank": "true", **graph_attrs}
+    dot.attr("graph", labelloc="t", fontname=FONT, fontsize="14", **attrs)
+    dot.attr("node", shape="box", style="filled,rounded", fontname=FONT, fontsize="11", penwidth="0.8",
+             color="#666666", margin="0.12,0.04", height="0.3")
+    dot.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.6", fontcolor="#333333")
+    return dot
+
+
+def graph_label(graph: nx.DiGraph, level: str, categories: list[str] = (), dashed_note: bool = False) -> str:
+    """The title: 'name (level level)', the totals with every number labelled (params, MACs,
+    FLOPs = 2 x MACs) and the legend of the colours in `categories`."""
+    params, macs = totals(graph)
+    train = totals(graph, train=True)[1]
+    shape = graph.nodes[graph.graph["input"]]["meta"]["shape"]
+    counts = (f"params {params:,} ({short(params)}) · MACs {macs:,} ({short(macs)}) · "
+              f"FLOPs = 2 x MACs {2 * macs:,} ({short(2 * macs)})")
+    rows = [f'<font point-size="16"><b>{escape(graph.graph["name"])} ({level} level), input {hwc(shape)}</b></font>',
+            f'<font point-size="11">{escape(counts)}</font>']
+    if train != macs:
+        rows.append(f'<font point-size="10" color="{GREY}">MACs in training, with auxiliary heads: '
+                    f'{train:,} ({short(train)})</font>')
+    ordered = [c for c in CATEGORIES if c in set(categories)]
+    if ordered:
+        rows.append(legend_table(ordered, note="  (fill colour = kind; dashed = training only)" if dashed_note
+                                 else "  (fill colour = kind)"))
+    return ('<<table border="0" cellborder="0" cellspacing="2" cellpadding="0">'
+            + "".join(f"<tr><td>{row}</td></tr>" for row in rows) + "</table>>")
+
+
+def add_legend(dot: graphviz.Digraph, graph: nx.DiGraph, level: str, categories: list[str],
+               dashed_note: bool = False) -> None:
+    """Set the diagram's title: name, totals and a legend of the colours in use."""
+    dot.attr(label=graph_label(graph, level, categories, dashed_note))
+
+
+def write(dot: graphviz.Digraph, path: Path, fmt: str | None = None) -> Path:
+    """Write the diagram to path as fmt (default: the file extension); svg/png/pdf need `dot`."""
+    fmt = (fmt or path.suffix.lstrip(".") or "svg").lower()
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown diagram format {fmt!r}: choose from {', '.join(FORMATS)}")
+    if fmt == "dot":
+        path.write_text(dot.source)
+        return path
+    if shutil.which("dot") is None:
+        raise RenderError(f"graphviz's `dot` program is needed for {fmt} output: {INSTALL_HINT}")
+    try:
+        path.write_bytes(dot.pipe(format=fmt, quiet=True))  # quiet: dot's 'scaling to fit' notes
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
+        raise RenderError(f"dot failed to render {path}: {str(exc).splitlines()[0]}") from None
+    return path
+
+
+# ---------------------------------------------------------------------------------- nesting and order
+
+def nest(graph: nx.DiGraph, names: list[str], clusters: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Place nodes (or conv-unit scopes) in the nested clusters of their enclosing scopes:
+    {cluster: [("cluster"|"node", name), ...]}, root ""."""
+    tree: dict[str, list[tuple[str, str]]] = {"": []}
+    scopes = scope_tree(graph)
+    for name in names:
+        parent = ""
+        for scope in scopes.enclosing(name):
+            if scope.path in clusters:
+                if scope.path not in tree:
+                    tree[scope.path] = []
+                    tree[parent].append(("cluster", scope.path))
+                parent = scope.path
+        tree[parent].append(("node", name))
+    return tree
+
+
+def emit(dot, tree: dict, key: str, draw_node, cluster_attrs) -> None:
+    """Emit tree[key] into dot: nodes through draw_node(dot, name, cluster), clusters as subgraphs."""
+    for kind, name in tree[key]:
+        if kind == "node":
+            draw_node(dot, name, key)
+            continue
+        with dot.subgraph(name="cluster_" + name) as sub:
+            sub.attr(**cluster_attrs(name))
+            emit(sub, tree, name, draw_node, cluster_attrs)
+
+
+def _reaches(graph: nx.DiGraph, source: str, target: str, scope: Scope) -> bool:
+    """Whether target reads source, following only nodes inside scope."""
+    stack, seen = [target], set()
+    while stack:
+        node = stack.pop()
+        for producer in graph.nodes[node]["inputs"]:
+            if producer == source:
+                return True
+            if scope.contains(producer) and producer not in seen:
+                seen.add(producer)
+                stack.append(producer)
+    return False
+
+
+def _chain(target, ids: list[str]) -> None:
+    """Put ids on one rank, left to right, with invisible edges."""
+    ids = list(dict.fromkeys(ids))
+    if len(ids) < 2:
+        return
+    with target.subgraph() as row:
+        row.attr(rank="same")
+        for a, b in zip(ids, ids[1:]):
+            row.edge(a, b, style="invis")
+
+
+def order_merge(target, graph: nx.DiGraph, merge: str, owner=None) -> None:
+    """Keep the branches of a concat/add/mul left to right in spec order (dot's `ordering` is unreliable
+    inside clusters): the branches' last nodes go on one rank in input order, and so do their first nodes."""
+    scope = scope_tree(graph).scope_of(merge)
+    tails = [i for i in graph.nodes[merge]["inputs"] if scope.contains(i)]
+    tails = [t for t in tails if not any(o != t and _reaches(graph, t, o, scope) for o in tails)]
+    heads = []
+    for tail in tails:  # walk each branch back to its first node
+        node = tail
+        while graph.nodes[node]["inputs"] and scope.contains(graph.nodes[node]["inputs"][0]):
+            node = graph.nodes[node]["inputs"][0]
+        heads.append(node)
+    ids = (lambda names: [owner[n] if owner else n for n in names])
+    tail_ids = ids(tails)
+    _chain(target, tail_ids)
+    _chain(target, [h for h in ids(heads) if h not in tail_ids])

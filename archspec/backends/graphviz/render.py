@@ -1,0 +1,144 @@
+"""Diagrams of a counted IR graph as graphviz DOT (network level here; block and layer level in their own
+modules) and the entry point `render`; `write` turns one into svg/png/pdf/dot."""
+from __future__ import annotations
+
+import graphviz
+import networkx as nx
+
+from ...analysis.report import totals
+from ...ir.scopes import external_inputs
+from ...analysis.structure import Unit
+from ...analysis.structure import network_units
+from ...analysis.structure import unit_of
+from .labels import op_category
+from .labels import conv_text
+from .labels import counts_text
+from .labels import fill
+from .labels import group_tooltip
+from .labels import html
+from .labels import hwc
+from .labels import node_tooltip
+from .labels import op_text
+from .labels import tip
+from .blocks import block_diagram
+from .common import FORMATS
+from .common import GREY
+from .common import INSTALL_HINT
+from .common import LEVELS
+from .common import RenderError
+from .common import add_legend
+from .common import new_digraph
+from .common import write
+from .layers import layer_diagram
+
+__all__ = ["FORMATS", "INSTALL_HINT", "LEVELS", "RenderError", "block_diagram", "layer_diagram", "network_diagram",
+           "render", "write"]
+
+
+def _unit_category(graph: nx.DiGraph, unit: Unit) -> str:
+    ops = {graph.nodes[n]["op"] for n in unit.nodes}
+    if unit.kind == "conv":
+        return "conv"
+    if len(unit.nodes) == 1:
+        return op_category(graph.nodes[unit.nodes[0]]["op"])
+    if "add" in ops or "mul" in ops:
+        return "res_block"
+    return "branch_block" if "concat" in ops else "seq_block"
+
+
+def _unit_text(graph: nx.DiGraph, unit: Unit) -> tuple[str, str]:
+    """(title, subtitle) of a network-level node."""
+    name = unit.name
+    if unit.kind in ("repeat", "block"):
+        title = unit.scope.label
+    elif unit.kind == "conv":
+        conv = next((n for n in unit.scope.own_nodes if graph.nodes[n]["op"] == "conv2d"), None)
+        title = conv_text(graph.nodes[conv]["attrs"]) if conv else name
+    elif unit.kind == "composite":
+        return name, "auxiliary head (training only)" if unit.key == "aux" else unit.key
+    else:
+        title = op_text(graph.nodes[unit.nodes[0]])
+    return title, "" if name == unit.key or name == title else name
+
+
+def _block(spec, key: str):
+    return getattr(spec, "blocks", {}).get(key) if spec is not None and key else None
+
+
+def _clip(text: str, width: int = 46) -> str:
+    return text if len(text) <= width else text[:width - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _train_only(graph: nx.DiGraph, nodes: list[str]) -> bool:
+    return all(graph.nodes[n]["meta"].get("train_only") for n in nodes)
+
+
+def _unit_node(spec, graph: nx.DiGraph, unit: Unit, show_doc: bool, total_macs: int) -> tuple[str, str]:
+    """(label, tooltip) of a network-level node: title, use name, the block's doc, params and MACs."""
+    title, subtitle = _unit_text(graph, unit)
+    block = _block(spec, unit.key) if unit.kind in ("block", "repeat") else None
+    doc = (block.definition.doc or "") if block is not None else ""
+    params = sum(graph.nodes[n]["meta"]["params"] for n in unit.nodes)
+    macs = sum(graph.nodes[n]["meta"]["macs"] for n in unit.nodes)
+    lines = [(title, 12, None)] + [(subtitle, 10, None)] * bool(subtitle)
+    lines += [(_clip(doc), 9, GREY)] * bool(doc and show_doc)
+    lines += [(counts_text(params, macs), 9, GREY)] * bool(params or macs)
+    what = "block" if unit.kind in ("block", "repeat") else "item"
+    extra = [f"{what}: {unit.key}" + (f" x{unit.count}" if unit.kind == "repeat" else "")] * bool(unit.key)
+    extra += [f"doc: {doc}"] * bool(doc)
+    if unit.kind != "node" and unit.scope.loc:
+        extra.append(f"spec: {unit.scope.loc}")
+    elif len(unit.nodes) == 1:
+        extra.append(f"spec: {graph.nodes[unit.nodes[0]]['src'].get('loc', '')}")
+    if block is not None:
+        extra.append(f"block defined at: {block.doc.loc(block.path, key=True)}")
+    extra.append(f"share of MACs: {100 * macs / (total_macs or 1):.1f} %")
+    details = [node_tooltip(graph, n) for n in unit.nodes] if len(unit.nodes) <= 3 else []  # a layer: its ops
+    return html(*lines), tip("\n\n".join([group_tooltip(graph, unit.name, unit.nodes, extra), *details]))
+
+
+def network_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
+    """One node per top-level block use (repeats folded, 'inception_a x4'), edges labelled HxWxC."""
+    dot = new_digraph(graph, "network")
+    units = network_units(graph)
+    owner = unit_of(units)
+    inp = graph.graph["input"]
+    owner[inp] = inp
+    total_macs = totals(graph)[1]
+    dot.node(inp, label=html(("Input", None, None)), shape="ellipse",
+             fillcolor=fill("io"), tooltip=tip(node_tooltip(graph, inp)))
+    used, documented = ["io"], set()
+    for unit in units:
+        category = _unit_category(graph, unit)
+        used.append(category)
+        label, tooltip = _unit_node(spec, graph, unit, unit.key not in documented, total_macs)
+        documented.add(unit.key)  # a block's doc is shown once, where it first appears
+        dashed = _train_only(graph, unit.nodes)
+        dot.node(unit.name, label=label, fillcolor=fill(category), tooltip=tooltip,
+                 style="filled,rounded" + (",dashed" if dashed else ""))
+    for unit in units:
+        for producer in external_inputs(graph, unit.nodes):
+            dashed = _train_only(graph, unit.nodes)
+            dot.edge(owner[producer], unit.name, label=hwc(graph.nodes[producer]["meta"]["shape"]),
+                     **({"style": "dashed", "weight": "0"} if dashed else {}))
+    for i, out in enumerate(graph.graph["outputs"]):
+        aux = bool(graph.nodes[out]["meta"].get("train_only"))
+        text = "Auxiliary output" if aux else "Output"
+        dot.node(f"__output{i}", label=html((text, None, None)), shape="ellipse", fillcolor=fill("io"),
+                 style="filled,dashed" if aux else "filled", tooltip=tip(f"{text}: {out}"))
+        dot.edge(owner[out], f"__output{i}", label=hwc(graph.nodes[out]["meta"]["shape"]),
+                 **({"style": "dashed"} if aux else {}))
+    add_legend(dot, graph, "network", used, dashed_note=bool(graph.graph.get("aux_outputs")))
+    return dot
+
+
+def render(spec, graph: nx.DiGraph, level: str = "network") -> graphviz.Digraph:
+    """The diagram of a compiled spec at one level: network, block or layer."""
+    if level == "network":
+        return network_diagram(spec, graph)
+    if level == "layer":
+        return layer_diagram(spec, graph)
+    if level == "block":
+        return block_diagram(spec, graph)
+    raise RenderError(f"unknown level {level!r}: choose from {', '.join(LEVELS)}")
+

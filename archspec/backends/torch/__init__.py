@@ -1,0 +1,1 @@
+"""The PyTorch backend: a module hierarchy with generated forwards."""

@@ -1,0 +1,4 @@
+"""The command line (typer): thin commands over the library."""
+from .app import app
+
+__all__ = ["app"]

@@ -1,0 +1,316 @@
+"""The `archspec` command line: thin commands over the library, errors one per line, exit codes
+0 (ok), 1 (a mistake in the spec), 2 (a mistake in the command line) and 70 (a bug in archspec:
+the traceback is printed; see cli_errors)."""
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from .tables import diff_tables
+from .tables import diff_totals
+from .tables import layer_table
+from .tables import summary_footer
+from .tables import summary_table
+from .tables import table_text
+from .tables import totals_line
+from .errors import BUG_EXIT
+from .errors import guard_commands
+from .errors import spec_error_exit
+from ..errors import SpecError
+
+app = typer.Typer(
+    help="archspec compiles declarative YAML network specs into a validated graph IR, exact "
+         "parameter/MAC counts and a trainable PyTorch module.\n\n"
+         f"Exit codes: 0 ok, 1 a mistake in the spec (every message located), 2 a mistake on the command "
+         f"line, {BUG_EXIT} a bug in archspec (the traceback is printed: please report it).",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+SPEC_ARG = typer.Argument(..., help="Path to a spec YAML file, e.g. specs/inception_v4.yaml.",
+                          show_default=False)
+SET_OPT = typer.Option(None, "--set", metavar="KEY=VALUE",
+                       help="Override a spec parameter (repeatable), e.g. --set classes=10 --set size=224. "
+                            "VALUE is read as a YAML scalar: 10, 0.5, true, text.")
+
+
+class Level(str, Enum):
+    network = "network"
+    block = "block"
+    layer = "layer"
+
+
+class Format(str, Enum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
+
+
+def _overrides(pairs: Optional[List[str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        if not isinstance(value, (int, float, bool, str)) or value is None:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """Run a command body; a SpecError becomes its located messages on stderr and exit code 1."""
+    try:
+        return action()
+    except SpecError as exc:
+        raise spec_error_exit(exc) from None
+
+
+BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts.\n\n'
+              'OUT/<name>/ gets summary.json, ir.json, ir.txt, summary.txt (the layer summary), network.svg and '
+              "blocks.svg (the diagrams; DOT source instead when graphviz's `dot` is missing).")
+
+
+@app.command(help=BUILD_HELP)
+def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
+          out: Path = typer.Option(Path("build"), "--out", "-o",
+                                   help="Artifacts go to OUT/<spec name>/ (summary.json, ir.json, ir.txt, "
+                                        "summary.txt, network.svg, blocks.svg)."),
+          ) -> None:
+    """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
+    from .. import compile_spec
+    from ..backends.torch.network import verify_on_meta
+    from ..ir.graph import dumps_json
+    from ..ir.graph import to_text
+    from ..analysis.report import CONVENTION
+    from ..analysis.report import stats_dict
+
+    overrides = _overrides(set_)
+    loaded, graph = _run(lambda: compile_spec(spec, overrides))
+    stats = stats_dict(loaded, graph)
+    built_params = verify_on_meta(graph)  # the real module, on the meta device: no weights to initialise
+    console = Console(width=max(110, Console().width))
+    console.print(summary_table(stats))
+    console.print(totals_line(stats))
+    console.print(f"[dim]{CONVENTION}[/dim]")
+    target = out / stats["name"]
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
+    (target / "ir.json").write_text(dumps_json(graph) + "\n")
+    (target / "ir.txt").write_text(to_text(graph))
+    (target / "summary.txt").write_text(table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph)
+                                        + "\n")
+    diagrams = _write_diagrams(loaded, graph, target)
+    console.print(f"compiled the PyTorch module ({built_params:,} parameters; built on the meta device, so no "
+                  "weights were initialised: archspec.build_model gives a trainable one)")
+    console.print(f"wrote {target}/summary.json, ir.json, ir.txt, summary.txt, {', '.join(diagrams)}")
+
+
+def _write_diagrams(loaded, graph, target: Path) -> list[str]:
+    """network and block diagrams as SVG, or as DOT source (one line saying so) when `dot` is missing."""
+    import shutil
+
+    from ..backends.graphviz.render import INSTALL_HINT
+    from ..backends.graphviz.render import RenderError
+    from ..backends.graphviz.render import render
+    from ..backends.graphviz.render import write
+
+    diagrams = [(render(loaded, graph, level), stem) for level, stem in (("network", "network"), ("block", "blocks"))]
+    if shutil.which("dot"):
+        try:
+            return [write(diagram, target / f"{stem}.svg").name for diagram, stem in diagrams]
+        except RenderError as exc:
+            print(f"note: {exc}; writing DOT source instead", file=sys.stderr)
+    names = [write(diagram, target / f"{stem}.dot").name for diagram, stem in diagrams]
+    if not shutil.which("dot"):
+        print(f"note: graphviz's `dot` was not found, so the diagrams are DOT source ({', '.join(names)}): "
+              f"{INSTALL_HINT}", file=sys.stderr)
+    return names
+
+
+RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level.\n\n'
+               'Nodes are coloured by kind with a legend, the title carries params, MACs and FLOPs, and in SVG every '
+               'node has a tooltip with its spec location, attributes, shape, params and MACs.')
+
+
+@app.command(help=RENDER_HELP)
+def render(spec: Path = SPEC_ARG,
+           output: Path = typer.Option(..., "--out", "-o", help="The diagram file, e.g. v4.svg (the extension "
+                                       "gives the format unless --format is set).", show_default=False),
+           level: Level = typer.Option(Level.network, "--level", "-l",
+                                       help="network: one node per stage, repeats folded, edges labelled HxWxC; "
+                                            "block: the inside of each block type in the papers' notation; "
+                                            "layer: every primitive op, clustered by block use."),
+           fmt: Optional[Format] = typer.Option(None, "--format", "-f",
+                                                help="svg, png, pdf (need graphviz's `dot`) or dot (the source)."),
+           set_: Optional[List[str]] = SET_OPT) -> None:
+    """Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level."""
+    from .. import compile_spec
+    from ..backends.graphviz.render import FORMATS
+    from ..backends.graphviz.render import RenderError
+    from ..backends.graphviz.render import write
+    from ..backends.graphviz.render import render as draw
+
+    chosen = fmt.value if fmt else output.suffix.lstrip(".").lower()
+    if chosen not in FORMATS:
+        raise typer.BadParameter(f"cannot tell the format from {output.name!r}: use a .svg, .png, .pdf or .dot "
+                                 "name, or --format", param_hint="--out")
+    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write(draw(loaded, graph, level.value), output, chosen)
+    except (RenderError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(1)
+    print(f"wrote {output} ({level.value} level, {chosen})")
+
+
+SUMMARY_HELP = ("Print a torchinfo-style table of SPEC's layers, collapsed to --depth, with totals.\n\n"
+                'Columns: name, op or block, output shape, params, MACs, share of MACs. Bold rows hold the rows below '
+                'them; totals give params, MACs and FLOPs = 2 x MACs with the counting convention.')
+
+
+@app.command(help=SUMMARY_HELP)
+def summary(spec: Path = SPEC_ARG,
+            depth: int = typer.Option(2, "--depth", "-d", min=1,
+                                      help="Rows down to this depth of the name hierarchy: 1 = the top-level "
+                                           "stages, 2 = also the block uses inside repeats, and so on."),
+            set_: Optional[List[str]] = SET_OPT) -> None:
+    """Print a torchinfo-style table of SPEC's layers, collapsed to --depth, with totals."""
+    from .. import compile_spec
+
+    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    console = Console(width=max(120, Console().width))
+    console.print(layer_table(loaded.name, graph, depth))
+    console.print(summary_footer(graph), highlight=False)
+
+
+DIFF_HELP = ('Show what changed from spec A to spec B, with the params and MACs delta per stage and in total.\n\n'
+             'Lists parameter values that differ, blocks added, removed or changed (their definitions and how they '
+             'are used), and per stage the block, repeat count and output shape. --set applies to both specs, '
+             '--set-a and --set-b to one (and win over --set). With B left out, A is compared with itself, so '
+             '`archspec diff specs/wrn.yaml --set-b k=4` shows what widening factor 4 changes.\n\n'
+             'Example: archspec diff specs/inception_resnet_v2.yaml specs/inception_resnet_v2_5_10_5.yaml')
+
+
+@app.command(help=DIFF_HELP)
+def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_default=False),
+         spec_b: Optional[Path] = typer.Argument(None, help="The second spec (B); leave out to compare A with "
+                                                 "itself under other --set-b values.", show_default=False),
+         set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
+                                                  help="Override a parameter in both specs (repeatable)."),
+         set_a: Optional[List[str]] = typer.Option(None, "--set-a", metavar="KEY=VALUE",
+                                                   help="Override a parameter in A only (wins over --set)."),
+         set_b: Optional[List[str]] = typer.Option(None, "--set-b", metavar="KEY=VALUE",
+                                                   help="Override a parameter in B only (wins over --set)."),
+         ) -> None:
+    """Show what changed from spec A to spec B, with the params and MACs delta per stage and in total."""
+    from .. import compile_spec
+    from ..analysis.diff import diff_specs
+
+    shared = _overrides(set_)
+    spec_a_loaded, graph_a = _run(lambda: compile_spec(spec_a, {**shared, **_overrides(set_a)}))
+    spec_b_loaded, graph_b = _run(lambda: compile_spec(spec_b or spec_a, {**shared, **_overrides(set_b)}))
+    result = diff_specs(spec_a_loaded, graph_a, spec_b_loaded, graph_b)
+    console = Console(width=max(150, Console().width))
+    for table in diff_tables(result):
+        console.print(table)
+    console.print(diff_totals(result), highlight=False)
+
+
+@app.command()
+def validate(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT) -> None:
+    """Check SPEC (syntax, keys, types, parameters, shapes) without building a module."""
+    from .. import compile_spec
+
+    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    print(f"{spec}: ok ({loaded.name}, {graph.number_of_nodes()} ops)")
+
+
+@app.command()
+def stats(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+          ) -> None:
+    """Print params, MACs and FLOPs of SPEC, counted analytically (no weights are allocated)."""
+    from .. import stats as compute
+
+    result = _run(lambda: compute(spec, _overrides(set_)))
+    if as_json:
+        print(json.dumps(result))
+        return
+    console = Console(width=max(110, Console().width))
+    console.print(summary_table(result))
+    console.print(totals_line(result))
+
+
+@app.command()
+def ir(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
+       as_json: bool = typer.Option(False, "--json", help="Print the IR as JSON instead of text.")) -> None:
+    """Print the expanded graph IR of SPEC, one primitive op per line."""
+    from .. import compile_spec
+    from ..ir.graph import dumps_json
+    from ..ir.graph import to_text
+
+    _, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    print(dumps_json(graph) if as_json else to_text(graph), end="\n" if as_json else "")
+
+
+@app.command()
+def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own and imported blocks to list too.",
+                                                  show_default=False),
+           builtins: bool = typer.Option(True, "--builtins/--no-builtins", help="Also list built-in ops.")) -> None:
+    """List built-in ops and composites, and SPEC's blocks with their parameters and definition site.
+
+    With SPEC, every block the spec defines or imports is listed, with each parameter's type, default
+    and where the block is written (file:line:col)."""
+    from .. import load_spec
+    from ..analysis.catalog import block_entries
+    from ..analysis.catalog import builtin_entries
+
+    entries = block_entries(_run(lambda: load_spec(spec))) if spec else []
+    if builtins or not spec:
+        entries += builtin_entries()
+    table = Table(title="blocks and ops" + (f" available to {spec}" if spec else ""), title_justify="left")
+    for column in ("name", "kind", "parameters", "description", "defined at"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(entry.name, entry.kind, entry.params, entry.doc, entry.where)
+    Console(width=max(140, Console().width)).print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+        print(f"archspec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit."),
+         plugin: Optional[List[str]] = typer.Option(
+             None, "--plugin", metavar="MODULE",
+             help="Import a Python module (a name, or a path ending in .py) that registers ops of its own "
+                  "with archspec.register_op, before the command runs (repeatable). Specs never load code.")) -> None:
+    """archspec: neural-architecture specs in YAML, compiled to graphs, counts and PyTorch."""
+    from .plugins import PluginError
+    from .plugins import load_plugin
+    for name in plugin or []:
+        try:
+            load_plugin(name)
+        except PluginError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--plugin")
+
+
+guard_commands(app)  # an exception that is not a spec mistake is reported as a bug in archspec (exit 70)

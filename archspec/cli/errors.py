@@ -1,0 +1,63 @@
+"""How the command line ends on an error: a spec mistake is located messages and exit 1; anything
+else escaping a command is a bug in archspec: its traceback, a line saying so, what it was
+compiling, and exit code BUG_EXIT (usage errors keep typer's exit 2)."""
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import typer
+from typer.exceptions import Abort, Exit, TyperException
+
+from ..errors import SpecError
+
+BUG_EXIT = 70  # EX_SOFTWARE in sysexits.h: an internal software error
+REPORT_TO = "archspec's issue tracker"
+
+
+def spec_error_exit(exc: SpecError) -> typer.Exit:
+    """Print every diagnostic, one per line, and the count on stderr; the exit to raise (code 1)."""
+    for diagnostic in exc.diagnostics:
+        print(f"error: {diagnostic}" if diagnostic.location is None else str(diagnostic), file=sys.stderr)
+    count = len(exc.diagnostics)
+    print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
+    return typer.Exit(1)
+
+
+def bug_exit(exc: BaseException, command: str, specs: list[str]) -> typer.Exit:
+    """Print the traceback and the bug report lines on stderr; the exit to raise (code BUG_EXIT)."""
+    traceback.print_exception(exc, file=sys.stderr)
+    where = getattr(exc, "archspec_compiling", None)
+    print(f"error: this is a bug in archspec, not a mistake in your spec ({type(exc).__name__} in "
+          f"`archspec {command}`" + (f" on {', '.join(specs)}" if specs else "") + ").", file=sys.stderr)
+    if where:
+        print(f"  it happened while compiling {where}", file=sys.stderr)
+    print(f"  Please report it to {REPORT_TO} with the spec file(s), the command line and the traceback above.",
+          file=sys.stderr)
+    return typer.Exit(BUG_EXIT)
+
+
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a command: a SpecError ends it with exit 1, any other exception is reported as a bug."""
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (Exit, Abort, TyperException):
+            raise
+        except SpecError as exc:
+            raise spec_error_exit(exc) from None
+        except Exception as exc:
+            specs = [str(v) for k, v in kwargs.items() if k.startswith("spec") and isinstance(v, Path)]
+            raise bug_exit(exc, command.__name__.rstrip("_"), specs) from None
+
+    return run
+
+
+def guard_commands(app: typer.Typer) -> None:
+    """Wrap every command registered on app with `guarded`."""
+    for command in app.registered_commands:
+        command.callback = guarded(command.callback)

@@ -1,0 +1,135 @@
+"""The rich tables and total lines the CLI prints: stats, layer summaries and diffs."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+
+def shape(shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def summary_table(stats: dict) -> Table:
+    table = Table(title=f"{stats['name']}: input {shape(stats['input'])} (CxHxW) -> output "
+                        f"{shape(stats['output'])}", title_justify="left")
+    for column, justify in (("stage", "left"), ("block", "left"), ("output CxHxW", "left"),
+                            ("params", "right"), ("MACs", "right"), ("% MACs", "right")):
+        table.add_column(column, justify=justify)
+    macs = stats["macs"] or 1
+    for row in stats["stages"]:
+        kind = row["kind"] + (" (training only)" if row.get("train_only") else "")
+        table.add_row(row["name"], kind, shape(row["output"]), f"{row['params']:,}",
+                      f"{row['macs']:,}", f"{100 * row['macs'] / macs:.1f}")
+    table.add_section()
+    table.add_row("total", "", shape(stats["output"]), f"{stats['params']:,}", f"{stats['macs']:,}", "100.0")
+    return table
+
+
+def totals_line(stats: dict) -> str:
+    line = (f"params {stats['params']:,} | MACs {stats['macs'] / 1e9:.3f} G ({stats['macs']:,}) | "
+            f"FLOPs = 2 x MACs {stats['flops'] / 1e9:.3f} G")
+    if stats["macs_train"] != stats["macs"]:
+        line += f" | MACs in training (with auxiliary heads) {stats['macs_train']:,}"
+    return line
+
+
+def layer_table(name: str, graph, depth: int) -> Table:
+    from ..analysis.summary import summary_rows
+    from ..analysis.summary import summary_totals
+
+    info = summary_totals(graph)
+    table = Table(title=f"{name}: input {shape(info['input'])} (CxHxW) -> output {shape(info['output'])}, "
+                        f"rows to depth {depth}", title_justify="left")
+    for column, justify in (("name", "left"), ("op / block", "left"), ("output CxHxW", "left"),
+                            ("params", "right"), ("MACs", "right"), ("% MACs", "right")):
+        table.add_column(column, justify=justify)
+    macs = info["macs"] or 1
+    for row in summary_rows(graph, depth):
+        label = "  " * (row.depth - 1) + (row.name.rsplit(".", 1)[-1] if row.depth > 1 else row.name)
+        kind = row.kind + (" (training only)" if row.train_only and row.name != "input" else "")
+        style = None if row.leaf else "bold"
+        table.add_row(label, kind, shape(row.output), f"{row.params:,}", f"{row.macs:,}",
+                      f"{100 * row.macs / macs:.1f}", style=style)
+    table.add_section()
+    table.add_row("total", f"{info['ops']} ops", shape(info["output"]), f"{info['params']:,}",
+                  f"{info['macs']:,}", "100.0")
+    return table
+
+
+def summary_footer(graph) -> str:
+    from ..analysis.report import CONVENTION
+    from ..analysis.summary import summary_totals
+
+    info = summary_totals(graph)
+    lines = [f"params: {info['params']:,}", f"MACs: {info['macs']:,} ({info['macs'] / 1e9:.3f} G)",
+             f"FLOPs = 2 x MACs: {info['flops']:,} ({info['flops'] / 1e9:.3f} G)"]
+    if info["macs_train"] != info["macs"]:
+        lines.append(f"MACs in training (with auxiliary heads): {info['macs_train']:,}")
+    return "\n".join(lines) + f"\ncounting: {CONVENTION}"
+
+
+def table_text(table: Table, width: int = 120) -> str:
+    import io
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False).print(table)
+    return buffer.getvalue()
+
+
+def signed(n: int) -> str:
+    return f"{n:+,}" if n else "0"
+
+
+def diff_tables(result) -> list[Table]:
+    from ..analysis.diff import shape_text
+
+    tables = []
+    if result.values:
+        values = Table(title="parameter values", title_justify="left")
+        for column in ("parameter", "A", "B"):
+            values.add_column(column)
+        for key, a, b in result.values:
+            values.add_row(key, str(a), str(b))
+        tables.append(values)
+    changed = [b for b in result.blocks if b.status != "same"]
+    blocks = Table(title=f"blocks: {len(changed)} changed, {len(result.blocks) - len(changed)} unchanged",
+                   title_justify="left")
+    for column in ("block", "status", "uses A -> B", "details"):
+        blocks.add_column(column)
+    for b in changed:
+        blocks.add_row(b.name, b.status, f"{b.uses[0]} -> {b.uses[1]}", "; ".join(b.changes))
+    tables.append(blocks)
+
+    def arrow(a: str, b: str) -> str:
+        return a if a == b else f"{a or '-'} -> {b or '-'}"
+
+    def kind(stage) -> str:
+        return "" if stage is None else stage.block + (f" x{stage.count}" if stage.count > 1 else "")
+
+    stages = Table(title=f"stages: {result.a} (A) -> {result.b} (B)", title_justify="left")
+    for column, justify in (("stage", "left"), ("status", "left"), ("block (A -> B)", "left"),
+                            ("output HxWxC (A -> B)", "left"), ("params A", "right"), ("params B", "right"),
+                            ("params delta", "right"), ("MACs delta", "right")):
+        stages.add_column(column, justify=justify, no_wrap=justify == "right")
+    for s in result.stages:
+        out_a = shape_text(s.a.output) if s.a else ""
+        out_b = shape_text(s.b.output) if s.b else ""
+        status = s.status + (" (inside)" if s.changes == ["widths or layers inside changed"] else "")
+        stages.add_row(s.name, status, arrow(kind(s.a), kind(s.b)), arrow(out_a, out_b),
+                       f"{s.a.params:,}" if s.a else "", f"{s.b.params:,}" if s.b else "",
+                       signed(s.params_delta), signed(s.macs_delta), style=None if s.status != "same" else "dim")
+    stages.add_section()
+    (pa, pb), (ma, mb) = result.params, result.macs
+    stages.add_row("total", "", "", "", f"{pa:,}", f"{pb:,}", signed(pb - pa), signed(mb - ma))
+    tables.append(stages)
+    return tables
+
+
+def diff_totals(result) -> str:
+    from ..analysis.report import CONVENTION
+
+    (pa, pb), (ma, mb) = result.params, result.macs
+    pct = lambda a, b: f" ({100 * (b - a) / a:+.1f} %)" if a else ""
+    return (f"params: {pa:,} -> {pb:,}, delta {signed(pb - pa)}{pct(pa, pb)}\n"
+            f"MACs: {ma:,} -> {mb:,}, delta {signed(mb - ma)}{pct(ma, mb)}\n"
+            f"FLOPs = 2 x MACs: {2 * ma:,} -> {2 * mb:,}, delta {signed(2 * (mb - ma))}\n"
+            f"counting: {CONVENTION}" + ("" if result.changed else "\nno differences"))

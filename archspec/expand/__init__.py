@@ -1,0 +1,1 @@
+"""Spec + values -> IR: the expander, composites, residual, naming."""

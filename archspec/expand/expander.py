@@ -1,0 +1,288 @@
+"""Expansion: the syntax tree plus parameter values -> IR nodes, with shapes inferred as each node
+is added.
+
+The tree has been checked (archspec.language.checks) before this runs, so what is left to report here are
+the mistakes that need values: a width that does not divide, a failed `checks:` rule, a shape
+mismatch. They are located at the item and carry the chain of block uses that led there. Errors
+never stop the walk: a node whose input failed is skipped ("poisoned") so that one mistake
+produces one message.
+
+Composites other than seq are expanded by functions the caller hands in (archspec.expand.composites), so
+this module depends on none of them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import networkx as nx
+
+from ..language.arguments import merged_args
+from ..language.arguments import validate
+from ..language.arguments import with_bn_defaults
+from ..language.blockcall import call_arguments
+from ..errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
+from ..ir.graph import add_node
+from ..ir.graph import new_graph
+from ..language.items import MAX_REPEAT
+from ..language.items import PRIMITIVES
+from ..language.naming import Namer
+from ..language.naming import item_name
+from ..ops import OPS, ShapeError
+from ..ops.batchnorm2d import bn_attrs
+from ..language.params import bind
+from ..ir.passes.shapes import infer_node_shape
+from ..language.syntax import Arg
+from ..language.syntax import BlockUse
+from ..language.syntax import Node
+from ..language.syntax import OpItem
+from ..language.syntax import Seq
+from ..language.values import evaluate_value
+from ..language.walk import POISON
+from ..language.walk import BlockRef
+from ..language.walk import Env
+from ..language.walk import Value
+from ..language.walk import interpolate
+
+MAX_BLOCK_DEPTH = 32
+MAX_OPS = 200_000  # a bound on expansion, so that a small file can never take long to build
+
+CompositeExpander = Callable[["Expander", Node, str, Env, Value], Value]
+
+
+class Expander:
+    """Walks the syntax tree with values and emits the IR graph."""
+
+    def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink,
+                 composites: dict[type, CompositeExpander], graph_name: str = "net"):
+        self.blocks, self.sink, self.composites = blocks, sink, composites
+        self.graph: nx.DiGraph = new_graph(graph_name)
+        self._validated: dict = {}  # memo of successful argument validations, see validate()
+        self._where: dict = {}  # memo of (file:line:col, key path) text per item
+        self.namer = Namer()
+
+    # ------------------------------------------------------------------ diagnostics
+    def error(self, env: Env, path: Path, message: str, hint: str | None = None, *, key: bool = False,
+              extra: tuple[str, ...] = ()) -> Value:
+        """Report a mistake at path with the block-use trace; the value is POISON."""
+        self.sink.add(Diagnostic(message, env.doc.loc(path, key=key), path, hint, env.trace + extra))
+        return POISON
+
+    def validate(self, model, data: dict, sources: dict, base: Path, env: Env):
+        """The argument model for data, evaluated in env; None (and diagnostics) when invalid.
+
+        Repeated blocks validate the same arguments in the same scope many times, so successful
+        results are memoized on the text of the arguments and of the scope (models are frozen)."""
+        key = (model, repr(data), repr(sorted(env.scope.items())))
+        cached = self._validated.get(key)
+        if cached is not None:
+            return cached
+        result, diagnostics = validate(model, data, sources, base, env.doc, env.context(), env.trace)
+        for diag in diagnostics:
+            self.sink.add(diag)
+        if result is not None:
+            self._validated[key] = result
+        return result
+
+    def evaluate(self, raw: Any, kind: type, path: Path, env: Env) -> Any:
+        """A literal or expression argument outside an argument model (repeat, when, for's list)."""
+        try:
+            return evaluate_value(raw, env.context(), kind)
+        except SpecValueError as exc:
+            self.error(env, path, str(exc))
+            return None
+
+    def compiling(self, exc: BaseException, env: Env, path: Path) -> None:
+        """Name the item being compiled on an exception that escapes the expander (a bug)."""
+        where = f"{env.doc.loc(path)} ({format_path(path)})"
+        note_compiling(exc, "\n    ".join((where,) + env.trace))
+
+    # ------------------------------------------------------------------ nodes
+    def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path) -> Value:
+        """Add one IR node and infer its shape (POISON when an input failed or the shape is wrong)."""
+        if any(v.node is None for v in inputs):
+            return POISON
+        if name in self.graph:
+            return self.error(env, path, f"the name '{name}' is used twice", "give one of the items a distinct `name:`")
+        if self.graph.number_of_nodes() >= MAX_OPS:
+            self.error(env, path, f"the network expands to more than {MAX_OPS:,} ops; refusing to build it",
+                       "check the repeat counts")
+            raise SpecError(self.sink.items)
+        where = self._where.get((id(env.doc), path))
+        if where is None:
+            where = self._where[(id(env.doc), path)] = (str(env.doc.loc(path)), format_path(path))
+        src = {"loc": where[0], "path": where[1], "trace": list(env.trace)}
+        add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
+        try:
+            shape = infer_node_shape(self.graph, name)
+        except ShapeError as exc:
+            self.graph.remove_node(name)
+            return self.error(env, path, str(exc), extra=(f"node {name}",))
+        return Value(name, shape)
+
+    # ------------------------------------------------------------------ sequences and items
+    def seq(self, seq: Seq | None, prefix: str, env: Env, x: Value) -> Value:
+        """Expand a list of items in scope `prefix`, naming them by the rule of archspec.language.naming."""
+        if seq is None:  # unreadable, and reported by the parser
+            return POISON
+        for node in seq.items:
+            name, transparent, free = item_name(self.namer, prefix, node, seq.numbered)
+            if not free:
+                self.error(env, node.path + ("name",), f"the name '{node.mods.name}' is used twice in this scope",
+                           "give one of the items another `name:`")
+            x = self.item(node, name, env, x, transparent)
+        return x
+
+    def item(self, node: Node, name: str, env: Env, x: Value, transparent: bool = False) -> Value:
+        """Expand one item (its `when:` and repeats included) named `name`, reading x."""
+        try:
+            return self._item(node, name, env, x, transparent)
+        except Exception as exc:
+            self.compiling(exc, env, node.path)
+            raise
+
+    def holds(self, node: Node, env: Env) -> bool | None:
+        """Whether the item's `when:` condition holds (None when it cannot be evaluated)."""
+        when = node.mods.when
+        if when is None:
+            return True
+        raw = when.value if isinstance(when.value, (bool, str)) else repr(when.value)
+        return self.evaluate(raw, bool, when.path, env)
+
+    def _item(self, node: Node, name: str, env: Env, x: Value, transparent: bool) -> Value:
+        if not self.holds(node, env):
+            return x
+        mods = node.mods
+        if mods.repeat is None:
+            return self.one(node, name, env, x, {}, transparent)
+        count = self.repeat_count(mods.repeat, env)
+        if count is None:
+            return POISON
+        scopes = self.graph.graph["scopes"]
+        key = env.scope[node.param].name if isinstance(node, BlockUse) and node.param else node.key
+        record = {"kind": "repeat", "key": key, "count": count, "parent": env.block_use,
+                  "loc": str(env.doc.loc(node.path))}
+        scopes[name] = record
+        use = scopes.get(env.block_use, {})
+        if use.get("kind") == "block" and self._sole_item(use["key"], node):  # WRN's stage: 'stage (B x4)'
+            scopes[env.block_use] = {**record, "in_block": use["key"]}
+        for i in range(count):
+            overrides = {}
+            if i == 0 and mods.first:
+                overrides.update({k: (a.value, a.path) for k, a in mods.first.items()})
+            if i == count - 1 and mods.last:
+                overrides.update({k: (a.value, a.path) for k, a in mods.last.items()})
+            x = self.one(node, f"{name}.{i}", env, x, overrides)
+        return x
+
+    def _sole_item(self, block: str, node: Node) -> bool:
+        """Whether the item is the whole body of the block (reports show such a block as its repeat)."""
+        ref = self.blocks.get(block)
+        return ref is not None and len(ref.definition.body) == 1 and node.path == ref.path + ("body", 0)
+
+    def repeat_count(self, repeat: Arg, env: Env) -> int | None:
+        """The number of repeats, or None (reported) when it is not a whole number in range."""
+        value = self.evaluate(repeat.value, int, repeat.path, env)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > MAX_REPEAT:
+            self.error(env, repeat.path, f"repeat must be a whole number from 1 to {MAX_REPEAT}, got {value!r}")
+            return None
+        return value
+
+    def one(self, node: Node, name: str, env: Env, x: Value, overrides: dict, transparent: bool = False) -> Value:
+        """One instance of an item, with first/last overrides ({key: (value, path)})."""
+        if not transparent and (node.kind == "composite" or node.key == "conv"):
+            self.graph.graph["scopes"].setdefault(name, {"kind": "item", "key": node.key, "parent": env.block_use,
+                                                         "loc": str(env.doc.loc(node.path))})
+        if isinstance(node, BlockUse):
+            return self.block_use(node, name, env, x, overrides)
+        if isinstance(node, OpItem):
+            return self.primitive(node, name, env, x, overrides)
+        if isinstance(node, Seq):
+            return self.seq(node, name, env, x)
+        return self.composites[type(node)](self, node, name, env, x)
+
+    # ------------------------------------------------------------------ primitives
+    def primitive(self, node: OpItem, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        """A primitive op item: its validated arguments become one IR node (a conv unit, up to three)."""
+        data, sources = merged_args(node, env.defaults, overrides)
+        if node.key == "conv":
+            return self.conv_unit(data, sources, name, env, x, node.key_path)
+        spec = PRIMITIVES[node.key]
+        args = self.validate(spec.model, data, sources, node.key_path, env)
+        if args is None:
+            return POISON
+        op = spec.op_for(x.shape)  # `bn` is BatchNorm2d on a map, BatchNorm1d on a vector
+        attrs = op.attrs(node.key, args, x.shape or (0,))
+        return self.emit(name, op.name, attrs, [x], env, node.key_path)
+
+    def conv_unit(self, data: dict, sources: dict, name: str, env: Env, x: Value, path: Path) -> Value:
+        """conv -> batch norm -> activation, the nodes named conv, bn, act under `name`."""
+        data = with_bn_defaults(data, sources, env.defaults)
+        args = self.validate(PRIMITIVES["conv"].model, data, sources, path, env)
+        if args is None or x.shape is None:
+            return POISON
+        y = self.emit(f"{name}.conv", "conv2d", OPS["conv2d"].attrs("conv", args, x.shape), [x], env, path)
+        if args.bn is not None:
+            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path)
+        if args.act != "none":
+            y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path)
+        return y
+
+        if args.bn is not None:
+            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path)
+        if args.act != "none":
+            y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path)
+        return y
+
+    # ------------------------------------------------------------------ blocks
+    def run_checks(self, checks: list, owner: Path, env: Env) -> bool:
+        """Evaluate `checks:` rules with values; report each that fails."""
+        ok = True
+        for j, rule in enumerate(checks):
+            path = owner + ("checks", j, "that")
+            holds = self.evaluate(rule.that, bool, path, env)
+            if holds is None:
+                ok = False
+            elif not isinstance(holds, bool):
+                self.error(env, path, f"a check must be a condition (true or false), '{rule.that}' gives {holds!r}")
+                ok = False
+            elif not holds:
+                self.error(env, path, interpolate(rule.message, env, lambda text: self.evaluate(
+                    text, object, owner + ("checks", j, "message"), env)))
+                ok = False
+        return ok
+
+    def block_use(self, node: BlockUse, name: str, env: Env, x: Value, overrides: dict) -> Value:
+        """Bind the use's arguments (evaluated in the caller's scope) and expand the block's body."""
+        key, given = node.key, {k: (a.value, a.path) for k, a in node.args.items()}
+        if node.param is not None:  # `$param`: the block its value names, with the arguments it carries
+            call = env.scope[node.param]
+            try:
+                from_call = call_arguments(call, self.blocks[call.name].definition.params)
+            except SpecValueError as exc:
+                return self.error(env, node.path, str(exc))
+            key = call.name
+            given = {**{k: (v, node.key_path + (k,)) for k, v in from_call.items()}, **given}
+        block = self.blocks[key]
+        if key in env.blocks_in_use or len(env.blocks_in_use) >= MAX_BLOCK_DEPTH:
+            chain = " -> ".join(env.blocks_in_use + (key,))
+            return self.error(env, node.key_path, f"block '{key}' uses itself ({chain})", key=True)
+        given.update(overrides)
+        values = bind(block.definition.params, given, env.context(),
+                      lambda path, message, hint, key=False: self.error(env, path, message, hint, key=key),
+                      node.key_path, f"block '{key}'", set(self.blocks))
+        if values is None or x.shape is None:
+            return POISON
+        where = f"in block '{key}' used at {env.doc.loc(node.path)} ({format_path(node.path)})"
+        if values:
+            bound = ", ".join(f"{k}={v}" for k, v in values.items())
+            where += f" with {bound if len(bound) <= 100 else bound[:97] + '...'}"
+        inner = Env(block.doc, dict(values), block.defaults, block.block_params,
+                    env.trace + (where,), env.blocks_in_use + (key,), name).with_input(x)
+        if not self.run_checks(block.definition.checks, block.path, inner):
+            return POISON
+        # setdefault: when a block's body is a single block use it is inlined, and the outer block names the scope
+        self.graph.graph["scopes"].setdefault(name, {"kind": "block", "key": key, "parent": env.block_use,
+                                                     "loc": str(env.doc.loc(node.path))})
+        return self.seq(block.body, name, inner, x)

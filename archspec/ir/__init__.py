@@ -1,0 +1,1 @@
+"""The graph IR, its scope tree and its passes."""

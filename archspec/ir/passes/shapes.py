@@ -1,0 +1,23 @@
+"""Shape inference with PyTorch's exact output-size arithmetic (see archspec.ops)."""
+from __future__ import annotations
+
+import networkx as nx
+
+from ..graph import topological
+from ...ops import OPS
+
+
+def infer_node_shape(graph: nx.DiGraph, name: str) -> tuple[int, ...]:
+    """Compute and record one node's output shape from its inputs' shapes (raises ShapeError)."""
+    data = graph.nodes[name]
+    shapes = [graph.nodes[i]["meta"]["shape"] for i in data["inputs"]]
+    shape = tuple(OPS[data["op"]].shape(data["attrs"], shapes))
+    data["meta"]["shape"] = shape
+    return shape
+
+
+def infer_shapes(graph: nx.DiGraph) -> nx.DiGraph:
+    """Infer every node's shape in topological order."""
+    for name in topological(graph):
+        infer_node_shape(graph, name)
+    return graph

@@ -1,0 +1,1 @@
+"""The spec language: document schema, expressions, parameters, item vocabulary."""

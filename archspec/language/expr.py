@@ -1,0 +1,154 @@
+"""Safe arithmetic expressions over spec parameters (`16*k`, `(depth-4)//6`).
+
+Expressions are parsed with Python's `ast` module (parsing never runs code) and evaluated by a small
+tree walker that accepts numbers, quoted strings (for comparisons), parameter names, arithmetic on
+numbers, comparisons, `a if c else b` and a closed list of functions. Nothing else is reachable: no attributes, no subscripts, no calls by name.
+"""
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..errors import SpecValueError
+
+MAX_LENGTH = 200
+MAX_ABS = 10**15
+
+_BINARY = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
+_COMPARE = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+def _len(value: Any) -> int:
+    """Length of a list, or the number of positional arguments of a block reference (B(3,1,3) -> 3)."""
+    positional = getattr(value, "positional", None)
+    if positional is not None:
+        return len(positional)
+    if isinstance(value, (list, tuple, str)):
+        return len(value)
+    raise TypeError(f"len() of {value!r}")
+
+
+FUNCTIONS = {
+    "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
+    "ceil": math.ceil, "floor": math.floor, "len": _len,
+}
+
+
+class ExprError(SpecValueError):
+    """A malformed expression or one that cannot be evaluated."""
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed expression; `names` are the parameters it reads."""
+
+    text: str
+    tree: ast.expr
+    names: frozenset[str]
+
+    def evaluate(self, scope: Mapping[str, Any]) -> Any:
+        return _eval(self.tree, scope)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_expr(text: str) -> Expr:
+    """Parse text into an Expr, checking that only allowed syntax is used."""
+    text = text.strip()
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1].strip()
+    elif text.startswith("$"):
+        text = text[1:]
+    if not text:
+        raise ExprError("empty expression")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError as exc:
+        raise ExprError(f"invalid expression '{text}': {exc.msg}") from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id not in FUNCTIONS:
+                names.add(node.id)
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+                raise ExprError(f"only these functions may be called: {', '.join(FUNCTIONS)}")
+        elif isinstance(node, ast.Constant):
+            if not isinstance(node.value, (int, float, bool, str)):
+                raise ExprError(f"constant {node.value!r} is not allowed")
+        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp,
+                                   ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
+            raise ExprError(f"'{ast.unparse(node)}' is not allowed in an expression")
+        if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
+            raise ExprError(f"operator in '{ast.unparse(node)}' is not allowed")
+    return Expr(text, tree, frozenset(names))
+
+
+def _check(value: Any) -> Any:
+    """Numbers beyond MAX_ABS (and NaN) are refused: no spec needs them, and they make torch fail later."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_ABS:
+        raise ExprError(f"value {value:.3g} is out of range (at most {MAX_ABS:.0e})")
+    return value
+
+
+def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return _check(node.value)
+    if isinstance(node, ast.Name):
+        if node.id not in scope:
+            raise ExprError(f"unknown name '{node.id}'")
+        return scope[node.id]
+    if isinstance(node, ast.BinOp):
+        left, right = _eval(node.left, scope), _eval(node.right, scope)
+        if not all(isinstance(v, (int, float)) for v in (left, right)):
+            raise ExprError(f"'{ast.unparse(node)}' needs numbers, got {left!r} and {right!r}")
+        if isinstance(node.op, ast.Pow) and (not isinstance(right, (int, float)) or abs(right) > 64):
+            raise ExprError("exponent out of range")
+        try:
+            return _check(_BINARY[type(node.op)](left, right))
+        except ZeroDivisionError:
+            raise ExprError(f"division by zero in '{ast.unparse(node)}'") from None
+        except OverflowError:
+            raise ExprError(f"'{ast.unparse(node)}' is out of range") from None
+        except TypeError as exc:
+            raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+    if isinstance(node, ast.UnaryOp):
+        operand = _eval(node.operand, scope)
+        if not isinstance(node.op, ast.Not) and not isinstance(operand, (int, float)):
+            raise ExprError(f"'{ast.unparse(node)}' needs a number, got {operand!r}")
+        return _UNARY[type(node.op)](operand)
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, scope)
+        for op, comparator in zip(node.ops, node.comparators):
+            right = _eval(comparator, scope)
+            try:
+                if not _COMPARE[type(op)](left, right):
+                    return False
+            except TypeError:
+                raise ExprError(f"cannot compare {left!r} and {right!r} in '{ast.unparse(node)}'") from None
+            left = right
+        return True
+    if isinstance(node, ast.BoolOp):
+        values = (_eval(v, scope) for v in node.values)
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body if _eval(node.test, scope) else node.orelse, scope)
+    if isinstance(node, ast.Call):
+        args = [_eval(a, scope) for a in node.args]
+        try:
+            return _check(FUNCTIONS[node.func.id](*args))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+    raise ExprError(f"'{ast.unparse(node)}' is not allowed")  # pragma: no cover

@@ -1,0 +1,124 @@
+"""Parameters: declared with a type and default, bound from overrides or block uses, type-checked."""
+from __future__ import annotations
+
+from typing import Any, Container, Mapping
+
+from .blockcall import parse_block_call
+from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
+from .expr import ExprError
+from .expr import parse_expr
+from .schema import TYPE_OF
+from .schema import ParamDecl
+from .values import NotYetKnown
+from .values import resolve_expr
+
+
+def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) -> Any:
+    """Check value against decl's type and choices; raise SpecValueError with a readable message."""
+    if decl.type == "block":
+        try:
+            return parse_block_call(value, blocks)
+        except SpecValueError as exc:
+            raise SpecValueError(f"parameter '{name}': {exc}") from None
+    if decl.type == "list":
+        if not isinstance(value, (list, tuple)) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise SpecValueError(f"parameter '{name}' must be a list of numbers, got {value!r}")
+        return list(value)
+    kind = TYPE_OF.get(decl.type) if decl.type else None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if kind is not None and (type(value) is not kind):
+        raise SpecValueError(f"parameter '{name}' must be {decl.type}, got {value!r}")
+    if decl.choices is not None and value not in decl.choices:
+        raise SpecValueError(f"parameter '{name}' must be one of {decl.choices}, got {value!r}")
+    return value
+
+
+def block_param_names(decls: dict[str, ParamDecl]) -> frozenset[str]:
+    """Parameters of type block: they may be used as items `$name`."""
+    return frozenset(n for n, d in decls.items() if d.type == "block")
+
+
+def is_expression(decl: ParamDecl, raw: Any) -> bool:
+    """Any string is an expression for a number or bool; for str (or untyped) only `$x` is."""
+    if not isinstance(raw, str):
+        return False
+    return raw.startswith("$") or decl.type in ("int", "float", "bool")
+
+
+def evaluate(decl: ParamDecl, raw: Any, context: dict) -> Any:
+    """A parameter value as written: literal, or the expression's value (raises NotYetKnown when
+    checking with names only)."""
+    if not is_expression(decl, raw):
+        return raw
+    try:
+        expr = parse_expr(raw)
+    except ExprError as exc:
+        raise SpecValueError(str(exc)) from None
+    return resolve_expr(expr, context, TYPE_OF.get(decl.type or "", object))
+
+
+def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], context: dict,
+         report, missing_at: Path, owner: str, blocks: Container[str] = (),
+         declared_at: Path | None = None) -> dict | None:
+    """Values of every declared parameter. `given` maps name -> (raw value, path it was written at);
+    defaults may be expressions over the parameters declared before them."""
+    ok = True
+    for name, (_, path) in given.items():
+        if name not in decls:
+            hint = did_you_mean(name, decls) or (f"{owner} takes: {', '.join(decls)}" if decls else
+                                                 f"{owner} takes no parameters")
+            report(path, f"unknown parameter '{name}'", hint, key=True)
+            ok = False
+    values: dict = {}
+    for name, decl in decls.items():
+        if name in given:
+            raw, path = given[name]
+            inner = context
+        elif decl.default is not None:
+            raw = decl.default
+            path = declared_at + (name, "default") if declared_at is not None else missing_at
+            inner = {**context, "scope": {**(context.get("scope") or {}), **values}} \
+                if context.get("scope") is not None else {"names": set(context.get("names", ())) | set(values)}
+        else:
+            report(missing_at, f"{owner} needs parameter '{name}'" + (f" ({decl.doc})" if decl.doc else ""), None)
+            ok = False
+            continue
+        try:
+            values[name] = coerce(name, decl, evaluate(decl, raw, inner), blocks)
+        except NotYetKnown:
+            values[name] = None  # checking: the value is known only when expanding
+        except SpecValueError as exc:
+            report(path, str(exc), None)
+            ok = False
+    return values if ok else None
+
+
+def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], doc_loc, sink: DiagnosticSink,
+                        blocks: Container[str] = (), cli_label: str = "--set") -> dict:
+    """The network's parameter values: defaults, replaced by overrides (from --set or the API)."""
+    def report(path, message, hint, key=False):
+        if path and path[0] == "<override>":
+            sink.add(Diagnostic(f"{message} (from {cli_label} {path[1]}=...)", None, ("params", path[1]), hint))
+        else:
+            sink.add(Diagnostic(message, doc_loc(path), path, hint))
+
+    given = {}
+    for name, value in overrides.items():  # overrides are values, never expressions
+        try:
+            value = coerce(name, decls[name], value, blocks) if name in decls else value
+        except SpecValueError as exc:
+            report(("<override>", name), str(exc), None)
+            continue
+        given[name] = (value, ("<override>", name))
+
+    values = bind(decls, given, {"scope": {}}, report, ("params",), "this spec", blocks, declared_at=("params",))
+    return values or {}
+
+
+def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameter values as JSON-able data (a block reference becomes its text, e.g. 'B(3, 3)')."""
+    return {k: v if isinstance(v, (int, float, bool, str, list, type(None))) else str(v) for k, v in values.items()}

@@ -1,0 +1,138 @@
+"""The spec language's pydantic models for composites and the document (each primitive op's argument model
+lives in its module in archspec/ops/).
+
+Field docstrings are the reference documentation of each key (docs/spec-language.md mirrors them).
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from ..ops._fields import Strict
+from ..ops.act import ActName
+from .values import BoolArg
+from .values import FloatArg
+
+
+class ResidualArgs(Strict):
+    body: list[Any]
+    """The residual branch f(x), a sequence of items."""
+    shortcut: Any = "auto"
+    """'identity', 'auto' (identity when shapes match, else a 1x1 projection), or items."""
+    preact: list[Any] = []
+    """Items applied first and shared: the body and a projection shortcut read their output,
+    an identity shortcut reads the raw input (pre-activation ResNets)."""
+    projection: dict[str, Any] = {}
+    """Arguments of the conv that 'auto' uses when shapes differ (default: plain conv, no BN/act)."""
+    scale: FloatArg = 1.0
+    """Residual scaling s in x + s*f(x)."""
+    act: ActName = "none"
+    """Activation applied after the addition."""
+
+
+class AuxArgs(Strict):
+    body: list[Any]
+    """Items computing the extra output from the tensor at this point (e.g. an auxiliary classifier)."""
+    enabled: BoolArg = True
+    """Whether the branch exists at all (tie it to a parameter: `enabled: aux`)."""
+    train_only: BoolArg = True
+    """Returned only in training mode, as torchvision's Inception-v3 does; eval returns the main output."""
+
+
+class ForArgs(Strict):
+    each: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    """Name of the loop variable."""
+    in_: Annotated[Any, Field(alias="in")]
+    """A list, or an expression naming a list parameter."""
+    index: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "i"
+    """Name of the 0-based loop counter."""
+    do: list[Any]
+    """Items expanded once per element."""
+
+
+# ---------------------------------------------------------------------------- the document
+
+_TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+class ParamDecl(Strict):
+    type: Literal["int", "float", "bool", "str", "list", "block"] | None = None
+    """`list`: a list of numbers. `block`: a block reference (`name`, `B(3, 3)`, `name(k=1)`),
+    used in a body as the item `$param` (higher-order blocks)."""
+    default: Any = None
+    doc: str = ""
+    choices: list[Any] | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+def _param_decl(value: Any) -> Any:
+    """`k: 192` (default), `k: int` (required, typed) or the full mapping."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and (value in _TYPE_NAMES or value in ("block", "list")):
+        return {"type": value}
+    kind = next((n for n, t in _TYPE_NAMES.items() if type(value) is t), "list" if isinstance(value, list) else None)
+    return {"type": kind, "default": value}
+
+
+Param = Annotated[ParamDecl, BeforeValidator(_param_decl)]
+
+
+class CheckDecl(Strict):
+    """A rule over parameter values, reported with its message when it does not hold."""
+
+    that: str
+    """A boolean expression, e.g. `(depth - 4) % 6 == 0`."""
+    message: str
+    """What is wrong; `${expr}` parts are replaced by their values."""
+
+
+class BlockDef(Strict):
+    doc: str = ""
+    """One line shown by tools and diagrams."""
+    params: dict[str, Param] = {}
+    checks: list[CheckDecl] = []
+    """Rules the parameters of each use must satisfy."""
+    body: list[Any]
+    """The block's items, in order."""
+
+
+class LibraryDoc(Strict):
+    """A file of reusable blocks, brought in with `imports:`."""
+
+    archspec: Literal[1] = 1
+    doc: str = ""
+    imports: list[Any] = []
+    defaults: dict[str, dict[str, Any]] = {}
+    """Defaults that apply inside this file's blocks."""
+    blocks: dict[str, BlockDef] = {}
+
+
+class SpecDoc(Strict):
+    archspec: Literal[1] = 1
+    """Version of the spec language."""
+    imports: list[Any] = []
+    """Block library files, relative to this file."""
+    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
+    doc: str = ""
+    params: dict[str, Param] = {}
+    let: dict[str, Any] = {}
+    """Derived values, each an expression over params and earlier `let` names."""
+    checks: list[CheckDecl] = []
+    """Rules the parameter values must satisfy."""
+    input: list[Any]
+    """[C, H, W]; numbers or expressions over params."""
+    defaults: dict[str, dict[str, Any]] = {}
+    """Default arguments per primitive (conv, bn, maxpool, ...), merged under every use."""
+    blocks: dict[str, BlockDef] = {}
+    network: list[Any]
+    head: list[Any] = []
+    features: list[str] = []
+    """Feature taps for `features_only` backbones: node or block-use names (default: one per stride)."""
+
+
+TYPE_OF = _TYPE_NAMES

@@ -1,0 +1,85 @@
+"""Field types for spec arguments: literal values or expressions over parameters.
+
+Argument models are validated with a pydantic *context*:
+- ``{"scope": {...}}`` evaluates every expression with real parameter values (expansion);
+- ``{"names": {...}}`` (checking, before any value exists) judges literals fully and an expression
+  on its syntax and names only: it then raises NotYetKnown, which the checker does not report, so
+  the field is judged again, with its value, during expansion.
+Numeric fields read any string as an expression; string fields read ``$name`` / ``${expr}``.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from ..errors import InternalError, SpecValueError, did_you_mean
+from .expr import Expr
+from .expr import ExprError
+from .expr import _check
+from .expr import parse_expr
+
+
+
+class NotYetKnown(SpecValueError):
+    """Checking: the expression is well-formed and reads only declared names; its value (and what
+    depends on it) is judged during expansion. Never reported to the user."""
+
+
+def evaluate_value(value: Any, context: dict, kind: type) -> Any:
+    """A literal or expression argument in a validation context ({"scope": ...} or {"names": ...}):
+    evaluate an expression (or, with names only, vet it and raise NotYetKnown); literals are bounded
+    and, for numbers, must not be booleans (YAML's `true` is no channel count). Raises SpecValueError."""
+    if not isinstance(value, str):
+        if kind in (int, float) and isinstance(value, bool):
+            raise SpecValueError(f"expected a number, got {str(value).lower()}")
+        try:
+            return _check(value)
+        except ExprError as exc:
+            raise SpecValueError(str(exc)) from None
+    if kind is str and not value.startswith("$"):
+        return value
+    try:
+        expr = parse_expr(value)
+    except ExprError as exc:
+        raise SpecValueError(str(exc)) from None
+    return resolve_expr(expr, context, kind)
+
+
+def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
+    """Evaluate expr in context['scope'], or vet its names against context['names'] (then raise
+    NotYetKnown: there is no value to give)."""
+    scope = context.get("scope")
+    if scope is None:
+        names = context.get("names", set())
+        for name in sorted(expr.names - set(names)):
+            hint = did_you_mean(name, names)
+            raise SpecValueError(f"unknown parameter '{name}' in '{expr.text}'" + (f" ({hint})" if hint else ""))
+        raise NotYetKnown(expr.text)
+    try:
+        result = expr.evaluate(scope)
+    except ExprError as exc:
+        raise SpecValueError(str(exc)) from None
+    if kind in (int, float) and isinstance(result, bool):
+        raise SpecValueError(f"expected a number, '{expr.text}' gives {str(result).lower()}")
+    if kind is int and isinstance(result, float) and result.is_integer():
+        result = int(result)
+    return result
+
+
+def _make(kind: type):
+    def validate(value: Any, info) -> Any:
+        try:
+            return evaluate_value(value, info.context or {}, kind)
+        except SpecValueError:
+            raise  # pydantic reports it as a located validation error
+        except ValueError as exc:  # pydantic would report any ValueError as the user's mistake
+            raise InternalError(f"evaluating {value!r}: {type(exc).__name__}: {exc}") from exc
+
+    return BeforeValidator(validate)
+
+
+IntArg = Annotated[int, _make(int)]
+FloatArg = Annotated[float, _make(float)]
+BoolArg = Annotated[bool, _make(bool)]
+StrArg = Annotated[str, _make(str)]

@@ -1,0 +1,73 @@
+"""What the expander walks with: the tensor value flowing through items, the environment an item
+sees, a block definition with its file and parsed body, and `${expr}` interpolation in check messages."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from . import schema as L
+from ..errors import Path
+from .params import block_param_names
+from .syntax import Seq
+from ..source.yamlsource import SourceDoc
+
+BUILTINS = ("in_ch", "in_h", "in_w")  # names describing the tensor that enters a block use
+
+
+@dataclass(frozen=True)
+class Value:
+    """A tensor flowing through the walk: the node that produces it and its shape."""
+
+    node: str | None = None
+    shape: tuple[int, ...] | None = None
+
+
+POISON = Value()
+
+
+@dataclass(frozen=True)
+class Env:
+    """What an item can see: its file, parameter values, block trace."""
+
+    doc: SourceDoc
+    scope: dict
+    defaults: dict = field(default_factory=dict)  # defaults of the file the items were written in
+    block_params: frozenset[str] = frozenset()  # parameters of type block, usable as items `$name`
+    trace: tuple[str, ...] = ()
+    blocks_in_use: tuple[str, ...] = ()
+    block_use: str = ""
+
+    def context(self) -> dict:
+        """The validation context that evaluates expressions with these values."""
+        return {"scope": self.scope}
+
+    def with_input(self, x: Value) -> "Env":
+        """Bind the builtins in_ch, in_h, in_w to x's shape (done where a block use starts)."""
+        if x.shape is None:
+            return self
+        c, h, w = (tuple(x.shape) + (1, 1))[:3]
+        return replace(self, scope={**self.scope, "in_ch": c, "in_h": h, "in_w": w})
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    """A block definition, the file it lives in and its parsed body (None when it cannot be read)."""
+
+    name: str
+    definition: L.BlockDef
+    doc: SourceDoc
+    path: Path
+    defaults: dict = field(default_factory=dict, hash=False, compare=False)
+    body: Seq | None = field(default=None, hash=False, compare=False)
+
+    @property
+    def block_params(self) -> frozenset[str]:
+        return block_param_names(self.definition.params)
+
+
+_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+
+
+def interpolate(message: str, env: Env, evaluate) -> str:
+    """Replace each ${expr} in message by its value."""
+    return _INTERPOLATION.sub(lambda m: str(evaluate("${" + m.group(1) + "}")), message)

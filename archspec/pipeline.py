@@ -1,0 +1,308 @@
+"""The pipeline, top to bottom:
+
+    YAML text --load--> SourceDoc --validate, parse, check--> Spec (syntax trees) --expand--> IR graph
+    (shapes) --count--> counts
+
+`load_spec` loads, validates the document, parses every item list into a syntax tree (archspec.language.parse)
+and runs the checks over the trees (archspec.language.checks): every mistake of the files, in every block
+used or not, is reported at once. `lower` expands the trees with values (archspec.expand.expander), with
+shape inference, then counts.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path as FsPath
+from typing import Any, Mapping
+
+import networkx as nx
+from pydantic import ValidationError
+
+from .language import schema as L
+from .errors import Diagnostic, DiagnosticSink, SpecError, SpecValueError, did_you_mean, note_compiling
+from .language.expr import FUNCTIONS
+from .analysis.features import TapError
+from .analysis.features import named_taps
+from .language.checks import Checker
+from .language.checks import Scope
+from .expand.composites import EXPANDERS
+from .expand.expander import Expander
+from .ir.graph import check as check_ir
+from .language.items import NAME_RE
+from .language.items import is_reserved
+from .ops import defaults_keys
+from .language.params import block_param_names
+from .language.params import plain_values
+from .language.params import resolve_spec_params
+from .language.parse import Parser
+from .ir.passes import count
+from .ir.passes import mark_train_only
+from .ir.scopes import scope_tree
+from .language.syntax import Seq
+from .language.values import NotYetKnown
+from .language.values import evaluate_value
+from .language.walk import BUILTINS
+from .language.walk import BlockRef
+from .language.walk import Env
+from .language.pydantic_errors import diagnostics_from
+from .source.documents import load_document
+from .language.libraries import load_imports
+from .source.yamlsource import SourceDoc
+
+MAX_INPUT_SIZE = 65_536
+PASSES = (("mark_train_only", mark_train_only), ("count", count))  # run by lower() in this order, after expansion
+
+
+@dataclass
+class Spec:
+    """A loaded, validated spec with its parameter values bound."""
+
+    source: SourceDoc
+    doc: L.SpecDoc
+    params: dict[str, Any]
+    blocks: dict[str, BlockRef] = field(default_factory=dict)
+    defaults: dict[str, tuple[dict, tuple]] = field(default_factory=dict)
+    lets: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)  # as given (--set or the API)
+    network: Seq | None = None  # the syntax trees of `network` and `head`
+    head: Seq | None = None
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """What the network's expressions see: parameters, then `let` values."""
+        return {**self.params, **self.lets}
+
+    @property
+    def name(self) -> str:
+        return self.doc.name
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+
+def load_spec(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Spec:
+    """Load and validate a spec file (with what it extends and imports); raise SpecError with every
+    located mistake."""
+    return spec_from_source(load_document(FsPath(path)), overrides)
+
+
+def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = None) -> Spec:
+    try:
+        return _spec_from_source(source, overrides)
+    except Exception as exc:  # a bug: say which spec (the expander names the item when it was in one)
+        note_compiling(exc, f"the spec {source.file}")
+        raise
+
+
+def _spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None) -> Spec:
+    if not isinstance(source.data, dict):
+        raise SpecError([Diagnostic("a spec is a mapping with name, input, network (and more)",
+                                    source.loc(()))])
+    try:
+        doc = L.SpecDoc.model_validate(source.data)
+    except ValidationError as exc:
+        raise SpecError(diagnostics_from(exc, source, (), L.SpecDoc)) from None
+    sink = DiagnosticSink()
+    defaults = _collect_defaults(doc.defaults, source, sink)
+    blocks: dict[str, BlockRef] = {}
+    for library in load_imports(source, doc.imports, sink, {}):
+        _collect_blocks(library.model.blocks, library.doc, _collect_defaults(library.model.defaults, library.doc, sink),
+                        blocks, sink)
+    _collect_blocks(doc.blocks, source, defaults, blocks, sink)
+    for name in doc.params:
+        if name in BUILTINS or name in FUNCTIONS or not NAME_RE.match(name):
+            sink.add(Diagnostic(f"parameter name '{name}' is reserved (in_ch, in_h, in_w, function names) or invalid",
+                                source.loc(("params", name), key=True), ("params", name)))
+    sink.raise_if_any()
+    params = resolve_spec_params(doc.params, dict(overrides or {}), source.loc, sink, set(blocks))
+    sink.raise_if_any()
+    lets = _evaluate_lets(doc, source, params, sink)
+    sink.raise_if_any()
+    # Every item list is parsed once, here, and its mistakes reported with the checks' below.
+    for name, block in blocks.items():
+        blocks[name] = replace(block, body=Parser(block.doc, sink).seq(block.definition.body, block.path + ("body",)))
+    parser = Parser(source, sink)
+    network = parser.seq(doc.network, ("network",))
+    head = parser.seq(doc.head, ("head",)) if doc.head else None
+    spec = Spec(source, doc, params, blocks, defaults, lets, dict(overrides or {}), network, head)
+    check(spec, sink)
+    sink.raise_if_any()
+    return spec
+
+
+def _evaluate_lets(doc: L.SpecDoc, source: SourceDoc, params: dict, sink: DiagnosticSink) -> dict:
+    scope, lets = dict(params), {}
+    for name, raw in doc.let.items():
+        path = ("let", name)
+        if not NAME_RE.match(name) or name in params or name in BUILTINS:
+            sink.add(Diagnostic(f"'{name}' is not a free name for a let value", source.loc(path, key=True), path))
+            continue
+        try:
+            value = evaluate_value(raw, {"scope": scope}, object)
+        except SpecValueError as exc:
+            sink.add(Diagnostic(str(exc), source.loc(path), path))
+            continue
+        scope[name] = lets[name] = value
+    return lets
+
+
+def _collect_blocks(definitions: dict[str, L.BlockDef], source: SourceDoc, defaults: dict,
+                    blocks: dict[str, BlockRef], sink: DiagnosticSink) -> None:
+    for name, definition in definitions.items():
+        path = ("blocks", name)
+        if not NAME_RE.match(name) or is_reserved(name):
+            why = "is a built-in op name" if is_reserved(name) else "must use letters, digits and _"
+            sink.add(Diagnostic(f"block name '{name}' {why}", source.loc(path, key=True), path))
+            continue
+        if name in blocks:
+            first = blocks[name].doc.loc(blocks[name].path, key=True)
+            sink.add(Diagnostic(f"block '{name}' is already defined at {first}", source.loc(path, key=True), path,
+                                "rename one of them"))
+            continue
+        for param in definition.params:
+            if param in BUILTINS or param in FUNCTIONS or not NAME_RE.match(param):
+                sink.add(Diagnostic(f"parameter name '{param}' is reserved (in_ch, in_h, in_w, function names) "
+                                    "or invalid",
+                                    source.loc(path + ("params", param), key=True), path + ("params", param)))
+        blocks[name] = BlockRef(name, definition, source, path, defaults)
+
+
+def _collect_defaults(declared: dict[str, dict], source: SourceDoc, sink: DiagnosticSink) -> dict:
+    """{primitive: (values, path)}; the keys must name primitives that take defaults."""
+    defaults = {}
+    keys = defaults_keys()  # computed per spec: a plugin op may have added a key
+    for key, values in declared.items():
+        path = ("defaults", key)
+        if key not in keys:
+            sink.add(Diagnostic(f"no defaults can be set for '{key}'", source.loc(path, key=True), path,
+                                did_you_mean(key, keys) or f"choose from {', '.join(keys)}"))
+            continue
+        defaults[key] = (values, path)
+    return defaults
+
+
+def check(spec: Spec, sink: DiagnosticSink) -> None:
+    """Run the checks (archspec.language.checks) over the network, the head and every block body, used or not."""
+    checker = Checker(spec.blocks, sink)
+    top = Scope(spec.source, frozenset(spec.scope) | frozenset(BUILTINS), spec.defaults,
+                block_param_names(spec.doc.params))
+    before_input = replace(top, names=frozenset(spec.scope))  # in_ch etc. exist only once there is an input
+    checker.run_checks(spec.doc.checks, (), before_input)
+    _input_shape(spec, before_input.context(), sink)
+    checker.body(spec.network, "", top)
+    checker.body(spec.head, "head", top)
+    for block in spec.blocks.values():
+        scope = Scope(block.doc, frozenset(block.definition.params) | frozenset(BUILTINS), block.defaults,
+                      block.block_params)
+        checker.run_checks(block.definition.checks, block.path, scope)
+        checker.body(block.body, block.name, scope)
+    checker.recursion([spec.network, spec.head])
+
+
+def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, ...] | None:
+    """[C, H, W] evaluated in context; when checking, a size given by an expression is left at None."""
+    raw = spec.doc.input
+    if len(raw) != 3:
+        sink.add(Diagnostic(f"input must be [C, H, W], got {len(raw)} values", spec.source.loc(("input",)),
+                            ("input",)))
+        return None
+    shape = []
+    for i, value in enumerate(raw):
+        path = ("input", i)
+        try:
+            if isinstance(value, str):
+                value = evaluate_value(value, context, int)
+        except NotYetKnown:
+            shape.append(None)
+            continue
+        except SpecValueError as exc:
+            sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INPUT_SIZE:
+            sink.add(Diagnostic(f"input sizes must be whole numbers from 1 to {MAX_INPUT_SIZE}, got {value!r}",
+                                spec.source.loc(path), path))
+            return None
+        shape.append(value)
+    return tuple(shape)
+
+
+def debug_enabled() -> bool:
+    """Whether ARCHSPEC_DEBUG is set to 1/true/yes: then lower() lints the IR after every pass."""
+    return os.environ.get("ARCHSPEC_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def lower(spec: Spec, debug: bool | None = None) -> nx.DiGraph:
+    """Expand a validated spec into the IR graph with every shape inferred and every node counted. With
+    debug (default: ARCHSPEC_DEBUG), lint the IR after each pass; a problem raises ir.LintError, a bug in
+    archspec."""
+    try:
+        return _lower(spec, debug_enabled() if debug is None else debug)
+    except Exception as exc:  # a bug: say which spec (the expander names the item when it was in one)
+        note_compiling(exc, f"the spec {spec.file}")
+        raise
+
+
+def _lower(spec: Spec, debug: bool) -> nx.DiGraph:
+    sink = DiagnosticSink()
+    ex = Expander(spec.blocks, sink, EXPANDERS, graph_name=spec.name)
+    env = Env(spec.source, spec.scope, spec.defaults, block_param_names(spec.doc.params))
+    ex.run_checks(spec.doc.checks, (), env)
+    sink.raise_if_any()
+    shape = _input_shape(spec, env.context(), sink)
+    sink.raise_if_any()
+    x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
+    env = env.with_input(x)  # in_ch, in_h, in_w at top level describe the network input
+    x = ex.seq(spec.network, "", env, x)
+    if spec.head is not None:
+        x = ex.seq(spec.head, "head", env, x)
+    sink.raise_if_any()
+    graph = ex.graph
+    aux = graph.graph["aux_outputs"]
+    graph.graph.update(input="input", outputs=[x.node] + [a["node"] for a in aux], file=spec.file,
+                       params_values=plain_values(spec.params))
+    if debug:
+        check_ir(graph, "expansion")
+    for name, run in PASSES:
+        graph = run(graph)
+        if debug:
+            check_ir(graph, name)
+    if spec.doc.features:
+        _check_feature_taps(spec, graph)
+    return graph
+
+
+def _check_feature_taps(spec: Spec, graph: nx.DiGraph) -> None:
+    """Each name in `features:` must be one CxHxW tensor of the built graph."""
+    sink = DiagnosticSink()
+    for i, name in enumerate(spec.doc.features):
+        try:
+            named_taps(graph, [name])
+        except TapError as exc:
+            known = [s.path for s in scope_tree(graph).scopes() if s.path] + list(graph.nodes)
+            sink.add(Diagnostic(str(exc), spec.source.loc(("features", i)), ("features", i),
+                                did_you_mean(name, known)))
+    sink.raise_if_any()
+    graph.graph["feature_taps"] = list(spec.doc.features)
+
+
+def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None,
+                 debug: bool | None = None) -> tuple[Spec, nx.DiGraph]:
+    """Load (unless given a Spec) and lower: the whole front half of the pipeline (debug: see lower)."""
+    spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
+    if isinstance(spec_or_path, Spec) and overrides:
+        spec = with_overrides(spec, overrides)
+    return spec, lower(spec, debug)
+
+
+def with_overrides(spec: Spec, overrides: Mapping[str, Any]) -> Spec:
+    """The same spec with other parameter values. The structural check does not depend on values,
+    so only the parameters and `let` values are bound again: sweeping a design space over one loaded
+    spec costs one expansion per variant."""
+    sink = DiagnosticSink()
+    merged = {**spec.overrides, **overrides}  # defaults that are expressions are evaluated again
+    params = resolve_spec_params(spec.doc.params, merged, spec.source.loc, sink, set(spec.blocks))
+    sink.raise_if_any()
+    lets = _evaluate_lets(spec.doc, spec.source, params, sink)
+    sink.raise_if_any()
+    return replace(spec, params=params, lets=lets, overrides=merged)
