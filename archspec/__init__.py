@@ -9,10 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .pipeline import Spec
-from .pipeline import compile_spec
-from .pipeline import load_spec
-from .pipeline import lower
+from .pipeline import compile_spec, load_spec, lower, Spec
 from .errors import Diagnostic, SpecError, note_compiling
 from .ops import OpDef, Sample, ShapeError, register_op
 

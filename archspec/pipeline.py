@@ -21,29 +21,20 @@ from pydantic import ValidationError
 from .language import schema as L
 from .errors import Diagnostic, DiagnosticSink, SpecError, SpecValueError, did_you_mean, note_compiling
 from .language.expr import FUNCTIONS
-from .analysis.features import TapError
-from .analysis.features import named_taps
-from .language.checks import Checker
-from .language.checks import Scope
+from .analysis.features import named_taps, TapError
+from .language.checks import Checker, Scope
 from .expand.composites import EXPANDERS
 from .expand.expander import Expander
 from .ir.graph import check as check_ir
-from .language.items import NAME_RE
-from .language.items import is_reserved
+from .language.items import is_reserved, NAME_RE
 from .ops import defaults_keys
-from .language.params import block_param_names
-from .language.params import plain_values
-from .language.params import resolve_spec_params
+from .language.params import block_param_names, plain_values, resolve_spec_params
 from .language.parse import Parser
-from .ir.passes import count
-from .ir.passes import mark_train_only
+from .ir.passes import count, mark_train_only
 from .ir.scopes import scope_tree
 from .language.syntax import Seq
-from .language.values import NotYetKnown
-from .language.values import evaluate_value
-from .language.walk import BUILTINS
-from .language.walk import BlockRef
-from .language.walk import Env
+from .language.values import evaluate_value, NotYetKnown
+from .language.walk import BlockRef, BUILTINS, Env
 from .language.pydantic_errors import diagnostics_from
 from .source.documents import load_document
 from .language.libraries import load_imports

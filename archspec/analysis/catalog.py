@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ..language.items import COMPOSITES
-from ..language.items import PRIMITIVES
+from ..language.items import COMPOSITES, PRIMITIVES
 
 COMPOSITE_DOCS = {
     "seq": "items one after another",

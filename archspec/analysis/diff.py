@@ -9,8 +9,7 @@ import networkx as nx
 
 from .report import totals
 from ..ir.scopes import stages
-from .structure import outermost_block_uses
-from .structure import signature
+from .structure import outermost_block_uses, signature
 
 
 @dataclass(frozen=True)

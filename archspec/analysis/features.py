@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..ir.node import node
-from ..ir.node import nodes
+from ..ir.node import node, nodes
 from ..ir.scopes import scope_tree
 
 

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..language.params import plain_values
-from ..ir.scopes import scope_tree
-from ..ir.scopes import stages
+from ..ir.scopes import scope_tree, stages
 
 CONVENTION = ("MACs = multiply-accumulates of conv and linear layers at batch 1 in eval mode (macs_train adds "
               "heads that run only in training); "

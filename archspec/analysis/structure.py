@@ -7,11 +7,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..ops import OPS
-from ..ir.scopes import Scope
-from ..ir.scopes import Stage
-from ..ir.scopes import scope_tree
-from ..ir.scopes import stages
-from ..ir.scopes import unfold
+from ..ir.scopes import Scope, scope_tree, Stage, stages, unfold
 
 Unit = Stage  # a node of the network diagram: a stage, or an item of the head
 

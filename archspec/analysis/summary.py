@@ -8,8 +8,7 @@ import networkx as nx
 from ..ops import OPS
 from ..ops.conv2d import conv_text
 from .report import totals
-from ..ir.scopes import Scope
-from ..ir.scopes import scope_tree
+from ..ir.scopes import Scope, scope_tree
 
 
 @dataclass

@@ -14,16 +14,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from .tables import diff_tables
-from .tables import diff_totals
-from .tables import layer_table
-from .tables import summary_footer
-from .tables import summary_table
-from .tables import table_text
-from .tables import totals_line
-from .errors import BUG_EXIT
-from .errors import guard_commands
-from .errors import spec_error_exit
+from .tables import diff_tables, diff_totals, layer_table, summary_footer, summary_table, table_text, totals_line
+from .errors import BUG_EXIT, guard_commands, spec_error_exit
 from ..errors import SpecError
 
 app = typer.Typer(
@@ -91,10 +83,8 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
     from .. import compile_spec
     from ..backends.torch.network import verify_on_meta
-    from ..ir.graph import dumps_json
-    from ..ir.graph import to_text
-    from ..analysis.report import CONVENTION
-    from ..analysis.report import stats_dict
+    from ..ir.graph import dumps_json, to_text
+    from ..analysis.report import CONVENTION, stats_dict
 
     overrides = _overrides(set_)
     loaded, graph = _run(lambda: compile_spec(spec, overrides))
@@ -121,10 +111,7 @@ def _write_diagrams(loaded, graph, target: Path) -> list[str]:
     """network and block diagrams as SVG, or as DOT source (one line saying so) when `dot` is missing."""
     import shutil
 
-    from ..backends.graphviz.render import INSTALL_HINT
-    from ..backends.graphviz.render import RenderError
-    from ..backends.graphviz.render import render
-    from ..backends.graphviz.render import write
+    from ..backends.graphviz.render import INSTALL_HINT, render, RenderError, write
 
     diagrams = [(render(loaded, graph, level), stem) for level, stem in (("network", "network"), ("block", "blocks"))]
     if shutil.which("dot"):
@@ -157,10 +144,7 @@ def render(spec: Path = SPEC_ARG,
            set_: Optional[List[str]] = SET_OPT) -> None:
     """Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level."""
     from .. import compile_spec
-    from ..backends.graphviz.render import FORMATS
-    from ..backends.graphviz.render import RenderError
-    from ..backends.graphviz.render import write
-    from ..backends.graphviz.render import render as draw
+    from ..backends.graphviz.render import FORMATS, render as draw, RenderError, write
 
     chosen = fmt.value if fmt else output.suffix.lstrip(".").lower()
     if chosen not in FORMATS:
@@ -259,8 +243,7 @@ def ir(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
        as_json: bool = typer.Option(False, "--json", help="Print the IR as JSON instead of text.")) -> None:
     """Print the expanded graph IR of SPEC, one primitive op per line."""
     from .. import compile_spec
-    from ..ir.graph import dumps_json
-    from ..ir.graph import to_text
+    from ..ir.graph import dumps_json, to_text
 
     _, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
     print(dumps_json(graph) if as_json else to_text(graph), end="\n" if as_json else "")
@@ -275,8 +258,7 @@ def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own an
     With SPEC, every block the spec defines or imports is listed, with each parameter's type, default
     and where the block is written (file:line:col)."""
     from .. import load_spec
-    from ..analysis.catalog import block_entries
-    from ..analysis.catalog import builtin_entries
+    from ..analysis.catalog import block_entries, builtin_entries
 
     entries = block_entries(_run(lambda: load_spec(spec))) if spec else []
     if builtins or not spec:
@@ -304,8 +286,7 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
              help="Import a Python module (a name, or a path ending in .py) that registers ops of its own "
                   "with archspec.register_op, before the command runs (repeatable). Specs never load code.")) -> None:
     """archspec: neural-architecture specs in YAML, compiled to graphs, counts and PyTorch."""
-    from .plugins import PluginError
-    from .plugins import load_plugin
+    from .plugins import load_plugin, PluginError
     for name in plugin or []:
         try:
             load_plugin(name)

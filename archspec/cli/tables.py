@@ -34,8 +34,7 @@ def totals_line(stats: dict) -> str:
 
 
 def layer_table(name: str, graph, depth: int) -> Table:
-    from ..analysis.summary import summary_rows
-    from ..analysis.summary import summary_totals
+    from ..analysis.summary import summary_rows, summary_totals
 
     info = summary_totals(graph)
     table = Table(title=f"{name}: input {shape(info['input'])} (CxHxW) -> output {shape(info['output'])}, "

@@ -6,16 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..language import schema as L
-from .expander import CompositeExpander
-from .expander import Expander
+from .expander import CompositeExpander, Expander
 from .residual import expand_residual
-from ..language.syntax import Aux
-from ..language.syntax import Loop
-from ..language.syntax import Merge
-from ..language.syntax import Residual
-from ..language.walk import POISON
-from ..language.walk import Env
-from ..language.walk import Value
+from ..language.syntax import Aux, Loop, Merge, Residual
+from ..language.walk import Env, POISON, Value
 
 
 def expand_loop(ex: Expander, node: Loop, name: str, env: Env, x: Value) -> Value:

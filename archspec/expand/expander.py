@@ -16,32 +16,19 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from ..language.arguments import merged_args
-from ..language.arguments import validate
-from ..language.arguments import with_bn_defaults
+from ..language.arguments import merged_args, validate, with_bn_defaults
 from ..language.blockcall import call_arguments
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
-from ..ir.graph import add_node
-from ..ir.graph import new_graph
-from ..language.items import MAX_REPEAT
-from ..language.items import PRIMITIVES
-from ..language.naming import Namer
-from ..language.naming import item_name
+from ..ir.graph import add_node, new_graph
+from ..language.items import MAX_REPEAT, PRIMITIVES
+from ..language.naming import item_name, Namer
 from ..ops import OPS, ShapeError
 from ..ops.batchnorm2d import bn_attrs
 from ..language.params import bind
 from ..ir.passes.shapes import infer_node_shape
-from ..language.syntax import Arg
-from ..language.syntax import BlockUse
-from ..language.syntax import Node
-from ..language.syntax import OpItem
-from ..language.syntax import Seq
+from ..language.syntax import Arg, BlockUse, Node, OpItem, Seq
 from ..language.values import evaluate_value
-from ..language.walk import POISON
-from ..language.walk import BlockRef
-from ..language.walk import Env
-from ..language.walk import Value
-from ..language.walk import interpolate
+from ..language.walk import BlockRef, Env, interpolate, POISON, Value
 
 MAX_BLOCK_DEPTH = 32
 MAX_OPS = 200_000  # a bound on expansion, so that a small file can never take long to build

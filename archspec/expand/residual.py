@@ -5,9 +5,7 @@ from ..language import schema as L
 from .expander import Expander
 from ..ops import conv_out_size
 from ..language.syntax import Residual
-from ..language.walk import POISON
-from ..language.walk import Env
-from ..language.walk import Value
+from ..language.walk import Env, POISON, Value
 
 
 def projection_stride(size_in: tuple[int, int], size_out: tuple[int, int]) -> tuple[int, int] | None:

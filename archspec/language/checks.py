@@ -21,27 +21,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import schema as L
-from .arguments import merged_args
-from .arguments import validate
-from .arguments import with_bn_defaults
+from .arguments import merged_args, validate, with_bn_defaults
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
-from .items import COMPOSITES
-from .items import MAX_REPEAT
-from .items import PRIMITIVES
-from .naming import Namer
-from .naming import item_name
-from .naming import join
+from .items import COMPOSITES, MAX_REPEAT, PRIMITIVES
+from .naming import item_name, join, Namer
 from .params import bind
-from .syntax import Aux
-from .syntax import BlockUse
-from .syntax import Loop
-from .syntax import Merge
-from .syntax import Node
-from .syntax import OpItem
-from .syntax import Residual
-from .syntax import Seq
-from .values import NotYetKnown
-from .values import evaluate_value
+from .syntax import Aux, BlockUse, Loop, Merge, Node, OpItem, Residual, Seq
+from .values import evaluate_value, NotYetKnown
 from .walk import BlockRef
 from ..source.yamlsource import SourceDoc
 

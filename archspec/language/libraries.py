@@ -10,8 +10,7 @@ from . import schema as L
 from ..source.documents import resolve_relative
 from ..errors import Diagnostic, DiagnosticSink, SpecError
 from .pydantic_errors import diagnostics_from
-from ..source.yamlsource import SourceDoc
-from ..source.yamlsource import load_yaml_file
+from ..source.yamlsource import load_yaml_file, SourceDoc
 
 
 @dataclass(frozen=True)

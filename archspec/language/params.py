@@ -5,12 +5,9 @@ from typing import Any, Container, Mapping
 
 from .blockcall import parse_block_call
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
-from .expr import ExprError
-from .expr import parse_expr
-from .schema import TYPE_OF
-from .schema import ParamDecl
-from .values import NotYetKnown
-from .values import resolve_expr
+from .expr import ExprError, parse_expr
+from .schema import ParamDecl, TYPE_OF
+from .values import NotYetKnown, resolve_expr
 
 
 def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) -> Any:

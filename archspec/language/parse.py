@@ -12,24 +12,9 @@ import re
 from typing import Any
 
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, format_path, note_compiling
-from .expr import ExprError
-from .expr import parse_expr
-from .items import COMPOSITES
-from .items import MODIFIERS
-from .items import NAME_RE
-from .items import PRIMITIVES
-from .items import split_repeat
-from .syntax import Arg
-from .syntax import Aux
-from .syntax import BlockUse
-from .syntax import Branch
-from .syntax import Loop
-from .syntax import Merge
-from .syntax import Modifiers
-from .syntax import Node
-from .syntax import OpItem
-from .syntax import Residual
-from .syntax import Seq
+from .expr import ExprError, parse_expr
+from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, split_repeat
+from .syntax import Arg, Aux, BlockUse, Branch, Loop, Merge, Modifiers, Node, OpItem, Residual, Seq
 from ..source.yamlsource import SourceDoc
 
 _KERNEL = re.compile(r"^\d+x\d+$")

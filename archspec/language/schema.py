@@ -11,8 +11,7 @@ from pydantic import BeforeValidator, Field
 
 from ..ops._fields import Strict
 from ..ops.act import ActName
-from .values import BoolArg
-from .values import FloatArg
+from .values import BoolArg, FloatArg
 
 
 class ResidualArgs(Strict):

@@ -14,10 +14,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from ..errors import InternalError, SpecValueError, did_you_mean
-from .expr import Expr
-from .expr import ExprError
-from .expr import _check
-from .expr import parse_expr
+from .expr import _check, Expr, ExprError, parse_expr
 
 
 

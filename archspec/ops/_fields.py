@@ -9,8 +9,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
-from ..language.values import IntArg
-from ..language.values import evaluate_value
+from ..language.values import evaluate_value, IntArg
 
 _KERNEL_TEXT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 

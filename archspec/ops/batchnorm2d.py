@@ -6,8 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..language.values import BoolArg
-from ..language.values import FloatArg
+from ..language.values import BoolArg, FloatArg
 from ._fields import Strict
 from ._shapes import feature_map
 from .registry import OpDef, Sample, ShapeError, register_op

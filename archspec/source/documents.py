@@ -13,8 +13,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..errors import Diagnostic, Path, SpecError
-from .yamlsource import SourceDoc
-from .yamlsource import load_yaml_file
+from .yamlsource import load_yaml_file, SourceDoc
 
 MAX_CHAIN = 16
 

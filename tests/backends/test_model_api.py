@@ -158,7 +158,7 @@ def test_features_only_default_taps():
     assert info.module_name() == ["stem.conv3", "stem.mixed_4a", "inception_a", "inception_b", "inception_c"]
     with torch.no_grad():
         maps = model(_x(model, 1))
-    assert [m.shape[1] for m in maps] == info.channels()
+    assert isinstance(maps, list) and [m.shape[1] for m in maps] == info.channels()
     assert not any(k.startswith("head.") for k in model.state_dict())
 
 
@@ -193,8 +193,7 @@ def test_an_unknown_tap_is_a_located_error(write_spec):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_every_shipped_spec_scripts(spec_path):
-    """torch.jit.script compiles the generated forwards of every shipped spec (a train-only auxiliary
-    head, off by default in inception_v3, changes the output type with the mode and cannot script)."""
+    """torch.jit.script compiles the generated forwards of every shipped spec."""
     model = archspec.build_model(spec_path, seed=0).eval()
     scripted = torch.jit.script(model)
     if model.input_shape[1] > 64:
@@ -220,3 +219,49 @@ def test_torch_save_of_the_whole_model_loads_in_a_fresh_process(tiny, tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "TinyMixed"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_an_auxiliary_head_scripts_and_eager_training_still_returns_it():
+    """TorchScript needs one output type: the scripted model runs the eval path (main output), as
+    torchvision's Inception3 does; eager training returns (main, aux)."""
+    model = archspec.build_model(ROOT / "specs" / "inception_v3.yaml", {"aux": True, "classes": 5}, seed=0)
+    scripted = torch.jit.script(model.eval())
+    x = _x(model, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(scripted(x), model(x))
+    model.train()
+    main, aux = model(_x(model, 2))
+    assert main.shape == aux.shape == (2, 5)
+
+
+def test_a_block_called_on_its_own_leaves_its_input_alone(write_spec):
+    """A ReLU runs in place only on a value made inside its own module, never on a block's input."""
+    spec = write_spec("""
+name: inplace
+input: [3, 8, 8]
+blocks:
+  blk:
+    body: [relu, conv: 3x3 4 p1]
+network:
+  - conv: 3x3 4 p1 plain
+  - blk
+""")
+    model = archspec.build_model(spec, seed=0).eval()
+    x = torch.randn(1, 4, 8, 8)
+    before = x.clone()
+    with torch.no_grad():
+        model.blk(x)
+    assert torch.equal(x, before)
+
+
+def test_an_embedding_head_has_no_classifier_to_reset(write_spec):
+    text = TINY.read_text().replace("  - linear: classes", "  - linear: 8\n  - bn")
+    model = archspec.build_model(write_spec(text), seed=0).eval()
+    assert model.num_classes == 0
+    with torch.no_grad():
+        assert model(_x(model)).shape == (2, 8)
+        torch.testing.assert_close(model.forward_head(model.forward_features(_x(model)), pre_logits=True),
+                                   model(_x(model)))
+    with pytest.raises(AttributeError, match="no linear classifier"):
+        model.reset_classifier(5)

@@ -6,30 +6,11 @@ import math
 import graphviz
 import networkx as nx
 
-from ...ir.scopes import exits
-from ...ir.scopes import external_inputs
-from ...ir.scopes import scope_tree
-from ...analysis.structure import BlockType
-from ...analysis.structure import block_types
-from ...analysis.structure import conv_unit
-from .labels import FONT
-from .labels import act_text
-from .labels import op_category
-from .labels import conv_text
-from .labels import counts_text
-from .labels import fill
-from .labels import group_tooltip
-from .labels import html
-from .labels import hwc
-from .labels import node_tooltip
-from .labels import op_text
-from .labels import tip
-from .common import GREY
-from .common import add_legend
-from .common import emit
-from .common import nest
-from .common import new_digraph
-from .common import order_merge
+from ...ir.scopes import exits, external_inputs, scope_tree
+from ...analysis.structure import block_types, BlockType, conv_unit
+from .labels import (act_text, conv_text, counts_text, fill, FONT, group_tooltip, html, hwc, node_tooltip,
+                     op_category, op_text, tip)
+from .common import add_legend, emit, GREY, nest, new_digraph, order_merge
 
 
 def collapse(graph: nx.DiGraph, nodes: list[str]) -> dict[str, list[str]]:

@@ -9,13 +9,8 @@ import graphviz
 import networkx as nx
 
 from ...analysis.report import totals
-from ...ir.scopes import Scope
-from ...ir.scopes import scope_tree
-from .labels import CATEGORIES
-from .labels import FONT
-from .labels import hwc
-from .labels import legend_table
-from .labels import short
+from ...ir.scopes import Scope, scope_tree
+from .labels import CATEGORIES, FONT, hwc, legend_table, short
 
 LEVELS = ("network", "block", "layer")
 FORMATS = ("svg", "png", "pdf", "dot")

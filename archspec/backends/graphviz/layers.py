@@ -4,26 +4,10 @@ from __future__ import annotations
 import graphviz
 import networkx as nx
 
-from ...ir.scopes import scope_tree
-from ...ir.scopes import stages
-from ...ir.scopes import unfold
+from ...ir.scopes import scope_tree, stages, unfold
 from ...analysis.structure import is_block_like
-from .labels import FONT
-from .labels import op_category
-from .labels import counts_text
-from .labels import fill
-from .labels import group_tooltip
-from .labels import html
-from .labels import hwc
-from .labels import node_tooltip
-from .labels import op_text
-from .labels import tip
-from .common import GREY
-from .common import add_legend
-from .common import emit
-from .common import nest
-from .common import new_digraph
-from .common import order_merge
+from .labels import counts_text, fill, FONT, group_tooltip, html, hwc, node_tooltip, op_category, op_text, tip
+from .common import add_legend, emit, GREY, nest, new_digraph, order_merge
 
 
 def _layer_clusters(graph: nx.DiGraph) -> set[str]:

@@ -7,28 +7,11 @@ import networkx as nx
 
 from ...analysis.report import totals
 from ...ir.scopes import external_inputs
-from ...analysis.structure import Unit
-from ...analysis.structure import network_units
-from ...analysis.structure import unit_of
-from .labels import op_category
-from .labels import conv_text
-from .labels import counts_text
-from .labels import fill
-from .labels import group_tooltip
-from .labels import html
-from .labels import hwc
-from .labels import node_tooltip
-from .labels import op_text
-from .labels import tip
+from ...analysis.structure import network_units, Unit, unit_of
+from .labels import (conv_text, counts_text, fill, group_tooltip, html, hwc, node_tooltip, op_category, op_text,
+                     tip)
 from .blocks import block_diagram
-from .common import FORMATS
-from .common import GREY
-from .common import INSTALL_HINT
-from .common import LEVELS
-from .common import RenderError
-from .common import add_legend
-from .common import new_digraph
-from .common import write
+from .common import add_legend, FORMATS, GREY, INSTALL_HINT, LEVELS, new_digraph, RenderError, write
 from .layers import layer_diagram
 
 __all__ = ["FORMATS", "INSTALL_HINT", "LEVELS", "RenderError", "block_diagram", "layer_diagram", "network_diagram",

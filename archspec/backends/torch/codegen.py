@@ -57,12 +57,14 @@ class _Names:
 
 
 def forward_source(unit: Unit, takes_list: Callable[[Unit], bool], train_only: Callable[[str], bool], *,
-                   head_split: str | None = None, method: str = "forward") -> str:
+                   head_split: str | None = None, method: str = "forward", as_list: bool = False,
+                   decorator: str = "") -> str:
     """The source of a container's `forward` (or another method of that shape).
 
     takes_list(child) says whether a leaf child is called with one list of tensors (concat, add);
     train_only(node) whether a value exists only in training (auxiliary heads). head_split names
-    the child before which `pre_logits` returns (the classifier of a head)."""
+    the child before which `pre_logits` returns (a head's classifier; "" for a head without one); as_list returns a list
+    (a backbone's feature maps); decorator goes above the method."""
     params = ["x"] if len(unit.inputs) == 1 else [f"x{i}" for i in range(len(unit.inputs))]
     names = _Names(set(params))
     var = dict(zip(unit.inputs, params))
@@ -79,10 +81,12 @@ def forward_source(unit: Unit, takes_list: Callable[[Unit], bool], train_only: C
             else:
                 var[out] = names.fresh(child.local if len(child.outputs) == 1 else f"{child.local}_{j}")
         lines += _assign(child, call, var, train_only)
-    lines += _return_lines(unit.outputs, var, train_only)
-    signature = ", ".join(["self"] + params + (["pre_logits: bool = False"] if head_split else []))
+    lines += ([f"return [{', '.join(var[o] for o in unit.outputs)}]"] if as_list
+              else _return_lines(unit.outputs, var, train_only))
+    signature = ", ".join(["self"] + params + (["pre_logits: bool = False"] if head_split is not None else []))
     body = "\n".join("        " + line for line in lines)
-    return f"    def {method}({signature}):\n{body}\n"
+    head = f"    {decorator}\n" if decorator else ""
+    return f"{head}    def {method}({signature}):\n{body}\n"
 
 
 def _assign(child: Unit, call: str, var: dict[str, str], train_only: Callable[[str], bool]) -> list[str]:

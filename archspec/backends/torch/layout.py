@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ...ir.node import node
-from ...ir.scopes import Scope
-from ...ir.scopes import scope_tree
+from ...ir.scopes import Scope, scope_tree
 
 
 @dataclass

@@ -14,16 +14,11 @@ import networkx as nx
 import torch
 from torch import nn
 
-from ...analysis.features import Tap
-from ...analysis.features import default_taps
-from ...analysis.features import named_taps
-from ...ir.node import node
-from ...ir.node import nodes
-from .codegen import class_name
-from .codegen import define_class
-from .codegen import forward_source
-from .layout import Unit
-from .layout import module_layout
+from ...analysis.features import default_taps, named_taps, Tap
+from ...ir.node import node, nodes
+from ...ir.scopes import scope_tree
+from .codegen import class_name, define_class, forward_source
+from .layout import module_layout, Unit
 
 
 class FeatureInfo(list):
@@ -97,8 +92,10 @@ def _may_run_in_place(graph: nx.DiGraph, name: str, protected: set[str]) -> bool
     if not this.opdef.inplace_capable(this.attrs):
         return False
     (producer,) = this.inputs
+    tree = scope_tree(graph)
+    # Only inside one module: a block called on its own must not overwrite the tensor it was given.
     return (node(graph, producer).opdef.inplace_safe_output and graph.out_degree(producer) == 1
-            and producer not in protected)
+            and producer not in protected and tree.scope_of(producer) is tree.scope_of(name))
 
 
 def _leaf(graph: nx.DiGraph, name: str, protected: set[str]) -> nn.Module:
@@ -117,11 +114,12 @@ def _conv_unit_name(unit: Unit) -> str:
 
 
 def _classifier(head: Unit | None, graph: nx.DiGraph) -> str:
-    """The last direct child of the head that is a linear layer ('' if none)."""
-    if head is None:
+    """The head's final layer if it is a linear one, the classifier ('' if none: an embedding head
+    such as linear -> bn has no classifier to reset)."""
+    if head is None or not head.children:
         return ""
-    linears = [c.local for c in head.children if c.leaf and node(graph, c.path).op == "linear"]
-    return linears[-1] if linears else ""
+    last = head.children[-1]
+    return last.local if last.leaf and node(graph, last.path).op == "linear" else ""
 
 
 class _Builder:
@@ -147,20 +145,35 @@ class _Builder:
         if unit.leaf:
             return _leaf(self.graph, unit.path, self.protected)
         is_head = unit.kind == "head"
-        source = forward_source(unit, self.takes_list, self.train_only,
-                                head_split=(_classifier(unit, self.graph) or None) if is_head else None)
+        # Inside a container that only training runs (an auxiliary head), nothing needs a guard.
+        train_only = (lambda _: False) if unit.train_only else self.train_only
+        source = forward_source(unit, self.takes_list, train_only,
+                                head_split=_classifier(unit, self.graph) if is_head else None)
         name = _conv_unit_name(unit) if unit.kind == "conv" else class_name(unit.key, unit.kind)
         return self.build(unit, self.container_class(unit, nn.Module, source, name)())
 
 
 def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: bool) -> type:
-    source = forward_source(root, builder.takes_list, builder.train_only)
-    if not features:
-        head = next((c for c in root.children if c.kind == "head"), None)
-        body = [c for c in root.children if c is not head and not c.train_only]
-        returned = head.inputs if head is not None else [o for o in root.outputs if not builder.train_only(o)]
-        trunk = Unit("", "", False, root.inputs, list(returned), body)
-        source += forward_source(trunk, builder.takes_list, builder.train_only, method="forward_features")
+    if features:
+        return builder.container_class(root, base, forward_source(root, builder.takes_list, builder.train_only,
+                                                                  as_list=True), name)
+    head = next((c for c in root.children if c.kind == "head"), None)
+    body = [c for c in root.children if c is not head and not c.train_only]
+    evaluated = [o for o in root.outputs if not builder.train_only(o)]
+    trunk = Unit("", "", False, root.inputs, list(head.inputs if head is not None else evaluated), body)
+    source = forward_source(trunk, builder.takes_list, builder.train_only, method="forward_features")
+    if len(evaluated) == len(root.outputs):
+        source += forward_source(root, builder.takes_list, builder.train_only)
+        return builder.container_class(root, base, source, name)
+    # Auxiliary heads: training returns (main, aux, ...), eval the main output. TorchScript needs one
+    # output type, so a scripted model runs the eval path in both modes (as torchvision's Inception3).
+    eval_root = Unit("", "", False, root.inputs, evaluated, [c for c in root.children if not c.train_only])
+    source += forward_source(eval_root, builder.takes_list, builder.train_only, method="forward_eval")
+    source += forward_source(root, builder.takes_list, lambda _: False, method="forward_train",
+                             decorator="@torch.jit.unused")
+    source += ("    def forward(self, x):\n        if torch.jit.is_scripting():\n"
+               "            return self.forward_eval(x)\n        if self.training:\n"
+               "            return self.forward_train(x)\n        return self.forward_eval(x)\n")
     return builder.container_class(root, base, source, name)
 
 
@@ -184,7 +197,7 @@ def build_network(graph: nx.DiGraph) -> ArchNet:
     model._classifier = _classifier(head, graph)
     _describe(model, graph, taps)
     main = node(graph, graph.graph["outputs"][0])
-    model.num_classes = main.shape[0] if len(main.shape) == 1 else 0
+    model.num_classes = main.shape[0] if model._classifier else 0  # an embedding head has no classes
     if model._classifier:
         model._pre_logits_features = node(graph, f"head.{model._classifier}").attrs["in_features"]
     return model
