@@ -65,14 +65,22 @@ def _tap(graph: nx.DiGraph, name: str, module: str, reduction: dict[str, int]) -
 
 
 def default_taps(graph: nx.DiGraph) -> list[Tap]:
-    """One tap per nominal stride: the last cut node of the main path with a CxHxW output, known
-    by the outermost scope whose only output it is (`inception_a` rather than its last concat)."""
+    """One tap per nominal stride: the output of the last stage (a top-level item) at that stride,
+    or, where no stage ends at it (inside a stem), the last cut node of the main path there. A tap is
+    known by the outermost scope whose only output it is (`inception_a` rather than its last concat).
+    Preferring stage outputs keeps pre-activation nets' taps at the end of a stage, not at the
+    normalised input of the next one."""
     reduction = strides(graph)
+    stage_ends = {scope.outputs()[0] for scope in scope_tree(graph).root.children if len(scope.outputs()) == 1}
     last: dict[int, str] = {}
+    last_stage: dict[int, str] = {}
     for name in cut_nodes(graph, main_path(graph)):
         if len(node(graph, name).shape) == 3:
             last[reduction[name]] = name
-    return [_tap(graph, tapped, _outermost_scope(graph, tapped), reduction) for _, tapped in sorted(last.items())]
+            if name in stage_ends or name in scope_tree(graph).root.own_nodes:
+                last_stage[reduction[name]] = name
+    chosen = {stride: last_stage.get(stride, name) for stride, name in last.items()}
+    return [_tap(graph, tapped, _outermost_scope(graph, tapped), reduction) for _, tapped in sorted(chosen.items())]
 
 
 def _outermost_scope(graph: nx.DiGraph, node: str) -> str:

@@ -265,3 +265,11 @@ def test_an_embedding_head_has_no_classifier_to_reset(write_spec):
                                    model(_x(model)))
     with pytest.raises(AttributeError, match="no linear classifier"):
         model.reset_classifier(5)
+
+
+def test_default_taps_are_stage_outputs_in_a_pre_activation_net():
+    """WRN's blocks normalise their input: a tap at the end of a stage, not at the next stage's
+    pre-activation, keeps every tap un-normalised, as timm's stage taps are."""
+    model = archspec.build_model(ROOT / "specs" / "wrn.yaml", seed=0, features_only=True)
+    assert model.feature_info.module_name() == ["stage1", "stage2", "stage3"]
+    assert model.feature_info.reduction() == [1, 2, 4]
