@@ -266,13 +266,17 @@ def _lower(spec: Spec, debug: bool) -> nx.DiGraph:
 def _check_feature_taps(spec: Spec, graph: nx.DiGraph) -> None:
     """Each name in `features:` must be one CxHxW tensor of the built graph."""
     sink = DiagnosticSink()
+    known = [s.path for s in scope_tree(graph).scopes() if s.path] + list(graph.nodes)
     for i, name in enumerate(spec.doc.features):
+        where = spec.source.loc(("features", i)), ("features", i)
+        if name in spec.doc.features[:i]:
+            sink.add(Diagnostic(f"'{name}' is listed twice", *where))
+            continue
         try:
             named_taps(graph, [name])
         except TapError as exc:
-            known = [s.path for s in scope_tree(graph).scopes() if s.path] + list(graph.nodes)
-            sink.add(Diagnostic(str(exc), spec.source.loc(("features", i)), ("features", i),
-                                did_you_mean(name, known)))
+            hint = None if name in known else did_you_mean(name, [k for k in known if k != graph.graph["input"]])
+            sink.add(Diagnostic(str(exc), *where, hint))
     sink.raise_if_any()
     graph.graph["feature_taps"] = list(spec.doc.features)
 

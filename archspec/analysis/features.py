@@ -94,7 +94,9 @@ def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:
     """Taps given by node or scope names; raises TapError naming the first bad one."""
     taps, reduction = [], strides(graph)
     for name in names:
-        if name in graph and name != graph.graph["input"]:
+        if name == graph.graph["input"]:
+            raise TapError("the network input is not a feature map of the network; name a layer or block")
+        if name in graph:
             tap_node = name
         else:
             scope = scope_tree(graph).get(name)

@@ -273,3 +273,14 @@ def test_default_taps_are_stage_outputs_in_a_pre_activation_net():
     model = archspec.build_model(ROOT / "specs" / "wrn.yaml", seed=0, features_only=True)
     assert model.feature_info.module_name() == ["stage1", "stage2", "stage3"]
     assert model.feature_info.reduction() == [1, 2, 4]
+
+
+@pytest.mark.parametrize("taps, message", [
+    ("[mixed, mixed]", "features[1]: 'mixed' is listed twice"),
+    ("[input]", "features[0]: the network input is not a feature map"),
+])
+def test_bad_taps_are_located_without_suggesting_themselves(write_spec, taps, message):
+    text = TINY.read_text().replace("head:", f"features: {taps}\nhead:")
+    with pytest.raises(SpecError) as err:
+        archspec.build_model(write_spec(text))
+    assert message in str(err.value) and "did you mean" not in str(err.value)
