@@ -1,7 +1,7 @@
 """Feature taps: which intermediate tensors a backbone returns (read off the IR).
 
 By default a network has one tap per nominal stride (2, 4, 8, ...: the product of the strides from
-the input): the last node at that stride
+the input): the output of the last stage at that stride or, inside a stem, the last node there
 through which every path from the input to the main output passes (so it is a whole feature map,
 not one branch of a block). A spec may name its own taps (`features:`); a tap named by a block use
 or any other scope is that scope's output.
@@ -32,9 +32,9 @@ def main_path(graph: nx.DiGraph) -> list[str]:
     """Nodes the main output depends on, before the head, in topological order (input excluded)."""
     main = graph.graph["outputs"][0]
     needed = nx.ancestors(graph, main) | {main}
-    tree = scope_tree(graph)
-    return [n for n in graph.nodes if n in needed and n != graph.graph["input"]
-            and not any(s.kind == "head" for s in tree.chain(n))]
+    head = scope_tree(graph).get("head")
+    needed -= set(head.nodes()) if head is not None and head.kind == "head" else set()
+    return [n for n in graph.nodes if n in needed and n != graph.graph["input"]]
 
 
 def cut_nodes(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
@@ -71,23 +71,28 @@ def default_taps(graph: nx.DiGraph) -> list[Tap]:
     Preferring stage outputs keeps pre-activation nets' taps at the end of a stage, not at the
     normalised input of the next one."""
     reduction = strides(graph)
-    stage_ends = {scope.outputs()[0] for scope in scope_tree(graph).root.children if len(scope.outputs()) == 1}
+    root = scope_tree(graph).root
+    stage_ends = set(root.own_nodes)  # a top-level layer is a stage of its own
+    for stage in root.children:
+        ends = stage.outputs()
+        if len(ends) == 1:
+            stage_ends.add(ends[0])
     last: dict[int, str] = {}
     last_stage: dict[int, str] = {}
     for name in cut_nodes(graph, main_path(graph)):
         if len(node(graph, name).shape) == 3:
             last[reduction[name]] = name
-            if name in stage_ends or name in scope_tree(graph).root.own_nodes:
+            if name in stage_ends:
                 last_stage[reduction[name]] = name
     chosen = {stride: last_stage.get(stride, name) for stride, name in last.items()}
     return [_tap(graph, tapped, _outermost_scope(graph, tapped), reduction) for _, tapped in sorted(chosen.items())]
 
 
-def _outermost_scope(graph: nx.DiGraph, node: str) -> str:
-    for scope in scope_tree(graph).enclosing(node):  # outermost first
-        if scope.outputs() == [node]:
+def _outermost_scope(graph: nx.DiGraph, name: str) -> str:
+    for scope in scope_tree(graph).enclosing(name):  # outermost first
+        if scope.outputs() == [name]:
             return scope.path
-    return node
+    return name
 
 
 def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:

@@ -233,6 +233,9 @@ def test_an_auxiliary_head_scripts_and_eager_training_still_returns_it():
     model.train()
     main, aux = model(_x(model, 2))
     assert main.shape == aux.shape == (2, 5)
+    model.eval()  # the auxiliary head is a block like any other: it runs on its own in eval mode too
+    with torch.no_grad():
+        assert model.aux_logits(torch.randn(1, 768, 17, 17)).shape == (1, 5)
 
 
 def test_a_block_called_on_its_own_leaves_its_input_alone(write_spec):

@@ -57,14 +57,17 @@ class _Names:
 
 
 def forward_source(unit: Unit, takes_list: Callable[[Unit], bool], train_only: Callable[[str], bool], *,
-                   head_split: str | None = None, method: str = "forward", as_list: bool = False,
-                   decorator: str = "") -> str:
+                   guarded: bool = True, head_split: str | None = None, method: str = "forward",
+                   as_list: bool = False, decorator: str = "") -> str:
     """The source of a container's `forward` (or another method of that shape).
 
     takes_list(child) says whether a leaf child is called with one list of tensors (concat, add);
-    train_only(node) whether a value exists only in training (auxiliary heads). head_split names
-    the child before which `pre_logits` returns (a head's classifier; "" for a head without one); as_list returns a list
-    (a backbone's feature maps); decorator goes above the method."""
+    train_only(node) whether a value exists only in training (auxiliary heads), whose calls run
+    under `if self.training:` unless guarded is False (code that only training runs). head_split
+    names the child before which `pre_logits` returns (a head's classifier; "" for a head without
+    one); as_list returns a list (a backbone's feature maps); decorator goes above the method."""
+    if not guarded:
+        train_only = _never  # then no value counts as training-only, so nothing is guarded
     params = ["x"] if len(unit.inputs) == 1 else [f"x{i}" for i in range(len(unit.inputs))]
     names = _Names(set(params))
     var = dict(zip(unit.inputs, params))
@@ -80,7 +83,7 @@ def forward_source(unit: Unit, takes_list: Callable[[Unit], bool], train_only: C
                 var[out] = "x" if "x" in dying else dying[0]  # a chain: reuse a variable, freeing its value
             else:
                 var[out] = names.fresh(child.local if len(child.outputs) == 1 else f"{child.local}_{j}")
-        lines += _assign(child, call, var, train_only)
+        lines += _assign(child, call, var, train_only, guarded)
     lines += ([f"return [{', '.join(var[o] for o in unit.outputs)}]"] if as_list
               else _return_lines(unit.outputs, var, train_only))
     signature = ", ".join(["self"] + params + (["pre_logits: bool = False"] if head_split is not None else []))
@@ -89,13 +92,19 @@ def forward_source(unit: Unit, takes_list: Callable[[Unit], bool], train_only: C
     return f"{head}    def {method}({signature}):\n{body}\n"
 
 
-def _assign(child: Unit, call: str, var: dict[str, str], train_only: Callable[[str], bool]) -> list[str]:
+def _never(_: str) -> bool:
+    return False
+
+
+def _assign(child: Unit, call: str, var: dict[str, str], train_only: Callable[[str], bool],
+            guarded: bool) -> list[str]:
     """`y = call`, guarded by `self.training` where (some of) the results exist only in training."""
     every = [var[o] for o in child.outputs]
     kept = [var[o] for o in child.outputs if not train_only(o)]
+    only_training = guarded and child.train_only
     if not every:  # nothing it computes is read: still run it, as the spec says
-        return ["if self.training:", f"    {call}"] if child.train_only else [call]
-    if child.train_only or not kept:
+        return ["if self.training:", f"    {call}"] if only_training else [call]
+    if only_training or not kept:
         return ["if self.training:", f"    {', '.join(every)} = {call}"]
     if len(kept) == len(every):
         return [f"{', '.join(every)} = {call}"]

@@ -32,13 +32,14 @@ class Unit:
     key: str = ""  # the block name or composite op of the scope
 
 
-def module_layout(graph: nx.DiGraph, returned: list[str]) -> Unit:
-    """The unit tree of a graph whose forward returns `returned` (the graph's outputs).
+def module_layout(graph: nx.DiGraph) -> Unit:
+    """The unit tree of a graph whose forward returns the graph's outputs.
 
     Scopes come from the IR's scope tree; the graph's input node is the root's only input and has
     no module; a scope whose items were all skipped (`when: false`) has none either."""
     tree = scope_tree(graph)
-    root = Unit("", "", leaf=False, inputs=[graph.graph["input"]], outputs=list(returned), kind="network")
+    returned = list(graph.graph["outputs"])
+    root = Unit("", "", leaf=False, inputs=[graph.graph["input"]], outputs=returned, kind="network")
     _fill(root, tree.root, graph, set(returned))
     _mark_train_only(root, graph)
     return root

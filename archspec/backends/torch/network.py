@@ -67,10 +67,9 @@ class ArchNet(nn.Module):
     def reset_classifier(self, num_classes: int) -> None:
         """Replace the classifier by a fresh one with `num_classes` outputs (0: nn.Identity)."""
         old = self.get_classifier()
-        in_features = old.in_features if isinstance(old, nn.Linear) else self._pre_logits_features
-        new = nn.Linear(in_features, num_classes) if num_classes > 0 else nn.Identity()
-        if isinstance(old, nn.Linear):
-            new = new.to(old.weight.device, old.weight.dtype) if num_classes > 0 else new
+        new = nn.Linear(self._pre_logits_features, num_classes) if num_classes > 0 else nn.Identity()
+        if isinstance(old, nn.Linear) and num_classes > 0:
+            new = new.to(old.weight.device, old.weight.dtype)
         setattr(self.get_submodule("head"), self._classifier, new)
         self.num_classes = num_classes
 
@@ -113,6 +112,11 @@ def _conv_unit_name(unit: Unit) -> str:
     return name if name != "Conv" else "ConvUnit"
 
 
+def _head(root: Unit) -> Unit | None:
+    """The root's `head:` section, if the spec has one."""
+    return next((c for c in root.children if c.kind == "head"), None)
+
+
 def _classifier(head: Unit | None, graph: nx.DiGraph) -> str:
     """The head's final layer if it is a linear one, the classifier ('' if none: an embedding head
     such as linear -> bn has no classifier to reset)."""
@@ -131,7 +135,7 @@ class _Builder:
         self.train_only = lambda name: node(graph, name).train_only
         self.names: dict[str, dict[str, int]] = {}  # class name -> source -> suffix
 
-    def container_class(self, unit: Unit, base: type, source: str, name: str) -> type:
+    def container_class(self, base: type, source: str, name: str) -> type:
         variants = self.names.setdefault(name, {})
         suffix = variants.setdefault(source, len(variants) + 1)
         return define_class(name if suffix == 1 else f"{name}_{suffix}", source, base)
@@ -146,35 +150,34 @@ class _Builder:
             return _leaf(self.graph, unit.path, self.protected)
         is_head = unit.kind == "head"
         # Inside a container that only training runs (an auxiliary head), nothing needs a guard.
-        train_only = (lambda _: False) if unit.train_only else self.train_only
-        source = forward_source(unit, self.takes_list, train_only,
+        source = forward_source(unit, self.takes_list, self.train_only, guarded=not unit.train_only,
                                 head_split=_classifier(unit, self.graph) if is_head else None)
         name = _conv_unit_name(unit) if unit.kind == "conv" else class_name(unit.key, unit.kind)
-        return self.build(unit, self.container_class(unit, nn.Module, source, name)())
+        return self.build(unit, self.container_class(nn.Module, source, name)())
 
 
 def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: bool) -> type:
     if features:
-        return builder.container_class(root, base, forward_source(root, builder.takes_list, builder.train_only,
+        return builder.container_class(base, forward_source(root, builder.takes_list, builder.train_only,
                                                                   as_list=True), name)
-    head = next((c for c in root.children if c.kind == "head"), None)
+    head = _head(root)
     body = [c for c in root.children if c is not head and not c.train_only]
     evaluated = [o for o in root.outputs if not builder.train_only(o)]
     trunk = Unit("", "", False, root.inputs, list(head.inputs if head is not None else evaluated), body)
     source = forward_source(trunk, builder.takes_list, builder.train_only, method="forward_features")
     if len(evaluated) == len(root.outputs):
         source += forward_source(root, builder.takes_list, builder.train_only)
-        return builder.container_class(root, base, source, name)
+        return builder.container_class(base, source, name)
     # Auxiliary heads: training returns (main, aux, ...), eval the main output. TorchScript needs one
     # output type, so a scripted model runs the eval path in both modes (as torchvision's Inception3).
     eval_root = Unit("", "", False, root.inputs, evaluated, [c for c in root.children if not c.train_only])
     source += forward_source(eval_root, builder.takes_list, builder.train_only, method="forward_eval")
-    source += forward_source(root, builder.takes_list, lambda _: False, method="forward_train",
+    source += forward_source(root, builder.takes_list, builder.train_only, guarded=False, method="forward_train",
                              decorator="@torch.jit.unused")
     source += ("    def forward(self, x):\n        if torch.jit.is_scripting():\n"
                "            return self.forward_eval(x)\n        if self.training:\n"
                "            return self.forward_train(x)\n        return self.forward_eval(x)\n")
-    return builder.container_class(root, base, source, name)
+    return builder.container_class(base, source, name)
 
 
 def _spec_class_name(spec_name: str) -> str:
@@ -190,11 +193,10 @@ def build_network(graph: nx.DiGraph) -> ArchNet:
     """The trainable network: forward returns the logits (in training also auxiliary outputs)."""
     taps = _taps(graph)
     builder = _Builder(graph, set(graph.graph["outputs"]) | {t.node for t in taps})
-    root = module_layout(graph, list(graph.graph["outputs"]))
+    root = module_layout(graph)
     cls = _root_class(builder, root, ArchNet, _spec_class_name(graph.graph["name"]), features=False)
     model = builder.build(root, cls())
-    head = next((c for c in root.children if c.kind == "head"), None)
-    model._classifier = _classifier(head, graph)
+    model._classifier = _classifier(_head(root), graph)
     _describe(model, graph, taps)
     main = node(graph, graph.graph["outputs"][0])
     model.num_classes = main.shape[0] if model._classifier else 0  # an embedding head has no classes
@@ -219,7 +221,7 @@ def build_features(graph: nx.DiGraph, out_indices: Sequence[int] | None = None) 
             pruned.add_node(name, **{**data, "meta": meta})
     pruned.add_edges_from((a, b) for a, b in graph.edges if a in needed and b in needed)
     builder = _Builder(pruned, {t.node for t in chosen})
-    root = module_layout(pruned, [t.node for t in chosen])
+    root = module_layout(pruned)
     cls = _root_class(builder, root, FeatureNet, _spec_class_name(graph.graph["name"]) + "Features", features=True)
     model = builder.build(root, cls())
     _describe(model, graph, chosen)
