@@ -9,17 +9,25 @@ def shape(shape) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def summary_table(stats: dict) -> Table:
-    table = Table(title=f"{stats['name']}: input {shape(stats['input'])} (CxHxW) -> output "
-                        f"{shape(stats['output'])}", title_justify="left")
-    for column, justify in (("stage", "left"), ("block", "left"), ("output CxHxW", "left"),
+def _counted_table(title: str, first: str, second: str) -> Table:
+    """A table of rows named in two columns, then output shape, params, MACs and share of MACs."""
+    table = Table(title=title, title_justify="left")
+    for column, justify in ((first, "left"), (second, "left"), ("output CxHxW", "left"),
                             ("params", "right"), ("MACs", "right"), ("% MACs", "right")):
         table.add_column(column, justify=justify)
-    macs = stats["macs"] or 1
+    return table
+
+
+def _counts(output, params: int, macs: int, total_macs: int) -> tuple[str, str, str, str]:
+    return shape(output), f"{params:,}", f"{macs:,}", f"{100 * macs / (total_macs or 1):.1f}"
+
+
+def summary_table(stats: dict) -> Table:
+    table = _counted_table(f"{stats['name']}: input {shape(stats['input'])} (CxHxW) -> output "
+                           f"{shape(stats['output'])}", "stage", "block")
     for row in stats["stages"]:
         kind = row["kind"] + (" (training only)" if row.get("train_only") else "")
-        table.add_row(row["name"], kind, shape(row["output"]), f"{row['params']:,}",
-                      f"{row['macs']:,}", f"{100 * row['macs'] / macs:.1f}")
+        table.add_row(row["name"], kind, *_counts(row["output"], row["params"], row["macs"], stats["macs"]))
     table.add_section()
     table.add_row("total", "", shape(stats["output"]), f"{stats['params']:,}", f"{stats['macs']:,}", "100.0")
     return table
@@ -37,18 +45,13 @@ def layer_table(name: str, graph, depth: int) -> Table:
     from ..analysis.summary import summary_rows, summary_totals
 
     info = summary_totals(graph)
-    table = Table(title=f"{name}: input {shape(info['input'])} (CxHxW) -> output {shape(info['output'])}, "
-                        f"rows to depth {depth}", title_justify="left")
-    for column, justify in (("name", "left"), ("op / block", "left"), ("output CxHxW", "left"),
-                            ("params", "right"), ("MACs", "right"), ("% MACs", "right")):
-        table.add_column(column, justify=justify)
-    macs = info["macs"] or 1
+    table = _counted_table(f"{name}: input {shape(info['input'])} (CxHxW) -> output {shape(info['output'])}, "
+                           f"rows to depth {depth}", "name", "op / block")
     for row in summary_rows(graph, depth):
         label = "  " * (row.depth - 1) + (row.name.rsplit(".", 1)[-1] if row.depth > 1 else row.name)
         kind = row.kind + (" (training only)" if row.train_only and row.name != "input" else "")
         style = None if row.leaf else "bold"
-        table.add_row(label, kind, shape(row.output), f"{row.params:,}", f"{row.macs:,}",
-                      f"{100 * row.macs / macs:.1f}", style=style)
+        table.add_row(label, kind, *_counts(row.output, row.params, row.macs, info["macs"]), style=style)
     table.add_section()
     table.add_row("total", f"{info['ops']} ops", shape(info["output"]), f"{info['params']:,}",
                   f"{info['macs']:,}", "100.0")
