@@ -24,6 +24,7 @@ from .language.expr import FUNCTIONS
 from .analysis.features import named_taps, TapError
 from .language.checks import Checker, Scope
 from .expand.composites import EXPANDERS
+from .expand.references import dead_ends, network_outputs
 from .expand.expander import Expander
 from .ir.graph import check as check_ir
 from .language.items import is_reserved, NAME_RE
@@ -181,13 +182,21 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
     before_input = replace(top, names=frozenset(spec.scope))  # in_ch etc. exist only once there is an input
     checker.run_checks(spec.doc.checks, (), before_input)
     _input_shape(spec, before_input.context(), sink)
+    top = replace(top, ids=checker.id_table([spec.network, spec.head], (), spec.source))
     checker.body(spec.network, "", top)
     checker.body(spec.head, "head", top)
+    top.ids.check_outputs(spec.doc.outputs, ("outputs",))
     for block in spec.blocks.values():
+        inputs = tuple(block.definition.inputs)
         scope = Scope(block.doc, frozenset(block.definition.params) | frozenset(BUILTINS), block.defaults,
-                      block.block_params)
+                      block.block_params, checker.id_table([block.body], inputs, block.doc))
         checker.run_checks(block.definition.checks, block.path, scope)
         checker.body(block.body, block.name, scope)
+        scope.ids.check_outputs(block.definition.outputs, block.path + ("outputs",))
+        for i, name in enumerate(inputs):
+            if name == "input" or name in inputs[:i]:
+                sink.add(Diagnostic(f"'{name}' is {'reserved' if name == 'input' else 'listed twice'}",
+                                    block.doc.loc(block.path + ("inputs", i)), block.path + ("inputs", i)))
     checker.recursion([spec.network, spec.head])
 
 
@@ -244,13 +253,17 @@ def _lower(spec: Spec, debug: bool) -> nx.DiGraph:
     sink.raise_if_any()
     x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
     env = env.with_input(x)  # in_ch, in_h, in_w at top level describe the network input
+    env.ids["input"] = [x]
     x = ex.seq(spec.network, "", env, x)
     if spec.head is not None:
         x = ex.seq(spec.head, "head", env, x)
+    returned = network_outputs(ex, spec.doc.outputs, env, x)
+    sink.raise_if_any()
+    dead_ends(ex, returned)
     sink.raise_if_any()
     graph = ex.graph
     aux = graph.graph["aux_outputs"]
-    graph.graph.update(input="input", outputs=[x.node] + [a["node"] for a in aux], file=spec.file,
+    graph.graph.update(input="input", outputs=returned + [a["node"] for a in aux], file=spec.file,
                        params_values=plain_values(spec.params))
     if debug:
         check_ir(graph, "expansion")

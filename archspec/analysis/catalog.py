@@ -16,6 +16,7 @@ COMPOSITE_DOCS = {
     "residual": "act(shortcut(x) + scale * body(preact(x)))",
     "aux": "a side branch returned as an extra output (training only by default)",
     "for": "items repeated for each element of a list",
+    "split": "a map cut along its channels into parts (read as id.0, id.1, ...)",
 }
 
 

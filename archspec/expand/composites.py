@@ -1,5 +1,5 @@
 """The composites other than seq: parallel branches (concat, add, mul), `for` loops, `aux` side
-outputs and (from archspec.expand.residual) `residual`. Each is a function of the expander, the syntax-tree
+outputs, (from archspec.expand.residual) `residual` and (from archspec.expand.references) `split`. Each is a function of the expander, the syntax-tree
 node, its name, env and input; EXPANDERS maps node types to them and is handed to the Expander."""
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from ..language import schema as L
 from .expander import CompositeExpander, Expander
+from .references import expand_split, operands
 from .residual import expand_residual
-from ..language.syntax import Aux, Loop, Merge, Residual
+from ..language.syntax import Aux, Loop, Merge, Residual, Split
 from ..language.walk import Env, POISON, Value
 
 
@@ -38,7 +39,13 @@ def expand_aux(ex: Expander, node: Aux, name: str, env: Env, x: Value) -> Value:
 
 
 def expand_merge(ex: Expander, node: Merge, name: str, env: Env, x: Value) -> Value:
-    """concat / add / mul of parallel branches, each reading x."""
+    """concat / add / mul of parallel branches, each reading x; without branches, of the tensors that
+    `from:` read (one of them is passed through)."""
+    if not node.branches:
+        given = operands(x)
+        if len(given) == 1:
+            return given[0]
+        return ex.emit(ex.namer.part(name, node.key), node.key, {}, given, env, node.key_path)
     outs = []
     for branch in node.branches:
         if branch.item is not None and not ex.holds(branch.item, env):
@@ -51,4 +58,4 @@ def expand_merge(ex: Expander, node: Merge, name: str, env: Env, x: Value) -> Va
 
 
 EXPANDERS: dict[type, CompositeExpander] = {Merge: expand_merge, Loop: expand_loop, Aux: expand_aux,
-                                            Residual: expand_residual}
+                                            Residual: expand_residual, Split: expand_split}

@@ -26,9 +26,10 @@ from ..ops import OPS, ShapeError
 from ..ops.batchnorm2d import bn_attrs
 from ..language.params import bind
 from ..ir.passes.shapes import infer_node_shape
-from ..language.syntax import Arg, BlockUse, Node, OpItem, Seq
+from ..language.syntax import Arg, BlockUse, Merge, Node, OpItem, Seq
 from ..language.values import evaluate_value
 from ..language.walk import BlockRef, Env, interpolate, POISON, Value
+from .references import bind as bind_id, operands, read_from, several, single
 
 MAX_BLOCK_DEPTH = 32
 MAX_OPS = 200_000  # a bound on expansion, so that a small file can never take long to build
@@ -46,6 +47,7 @@ class Expander:
         self._validated: dict = {}  # memo of successful argument validations, see validate()
         self._where: dict = {}  # memo of (file:line:col, key path) text per item
         self.namer = Namer()
+        self.origin: dict[str, tuple[Env, Path]] = {}  # node -> where its item was written (for dead ends)
 
     # ------------------------------------------------------------------ diagnostics
     def error(self, env: Env, path: Path, message: str, hint: str | None = None, *, key: bool = False,
@@ -99,6 +101,7 @@ class Expander:
             where = self._where[(id(env.doc), path)] = (str(env.doc.loc(path)), format_path(path))
         src = {"loc": where[0], "path": where[1], "trace": list(env.trace)}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
+        self.origin[name] = (env, path)
         try:
             shape = infer_node_shape(self.graph, name)
         except ShapeError as exc:
@@ -138,6 +141,16 @@ class Expander:
     def _item(self, node: Node, name: str, env: Env, x: Value, transparent: bool) -> Value:
         if not self.holds(node, env):
             return x
+        if node.mods.refs is not None:
+            x = read_from(self, node, env)
+        elif x.parts:
+            x = single(self, node, env, x)  # the item before gave several tensors: say which
+        result = self._instances(node, name, env, x, transparent)
+        bind_id(node, env, result)
+        return result
+
+    def _instances(self, node: Node, name: str, env: Env, x: Value, transparent: bool) -> Value:
+        """The item once, or once per repeat with first/last overrides."""
         mods = node.mods
         if mods.repeat is None:
             return self.one(node, name, env, x, {}, transparent)
@@ -183,6 +196,8 @@ class Expander:
                                                          "loc": str(env.doc.loc(node.path))})
         if isinstance(node, BlockUse):
             return self.block_use(node, name, env, x, overrides)
+        if not (isinstance(node, Merge) and not node.branches):  # only a merge of `from:` tensors reads several
+            x = single(self, node, env, x)
         if isinstance(node, OpItem):
             return self.primitive(node, name, env, x, overrides)
         if isinstance(node, Seq):
@@ -259,17 +274,52 @@ class Expander:
         values = bind(block.definition.params, given, env.context(),
                       lambda path, message, hint, key=False: self.error(env, path, message, hint, key=key),
                       node.key_path, f"block '{key}'", set(self.blocks))
-        if values is None or x.shape is None:
+        if values is None:
             return POISON
+        ids = self.block_inputs(node, block, env, x)
+        if ids is None or ids["input"][0].shape is None:
+            return POISON
+        x = ids["input"][0]
         where = f"in block '{key}' used at {env.doc.loc(node.path)} ({format_path(node.path)})"
         if values:
             bound = ", ".join(f"{k}={v}" for k, v in values.items())
             where += f" with {bound if len(bound) <= 100 else bound[:97] + '...'}"
         inner = Env(block.doc, dict(values), block.defaults, block.block_params,
-                    env.trace + (where,), env.blocks_in_use + (key,), name).with_input(x)
+                    env.trace + (where,), env.blocks_in_use + (key,), name, ids).with_input(x)
         if not self.run_checks(block.definition.checks, block.path, inner):
             return POISON
         # setdefault: when a block's body is a single block use it is inlined, and the outer block names the scope
         self.graph.graph["scopes"].setdefault(name, {"kind": "block", "key": key, "parent": env.block_use,
                                                      "loc": str(env.doc.loc(node.path))})
-        return self.seq(block.body, name, inner, x)
+        out = self.seq(block.body, name, inner, x)
+        return self.block_outputs(block, inner, out)
+
+    def block_inputs(self, node: BlockUse, block: BlockRef, env: Env, x: Value) -> dict | None:
+        """The ids a block's body starts with: `input`, and the names of its declared `inputs:`."""
+        declared = block.definition.inputs
+        if not declared:
+            x = single(self, node, env, x)
+            return None if x.poisoned else {"input": [x]}
+        given = operands(x)
+        if len(given) != len(declared):
+            at = node.mods.refs[0].path if node.mods.refs else node.path
+            self.error(env, at, f"block '{block.name}' takes {len(declared)} tensors ({', '.join(declared)}), "
+                                f"got {len(given)}", "list them in order with `from: [...]`")
+            return None
+        if any(v.poisoned for v in given):
+            return None
+        return {"input": given[:1], **{name: [v] for name, v in zip(declared, given)}}
+
+    def block_outputs(self, block: BlockRef, inner: Env, out: Value) -> Value:
+        """What a block use gives: its last item's output, or the ids its `outputs:` lists."""
+        declared = block.definition.outputs
+        if not declared or out.poisoned:
+            return out
+        values = []
+        for i, name in enumerate(declared):
+            bound = inner.ids.get(name)
+            if not bound:
+                return self.error(inner, block.path + ("outputs", i), f"the output '{name}' has no value: the "
+                                                                      "item with this id was skipped by `when:`")
+            values.append(bound[-1])
+        return values[0] if len(values) == 1 else several(values, list(declared))

@@ -17,13 +17,14 @@ parameters; the built-ins in_ch, in_h, in_w; loop variables):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import schema as L
 from .arguments import merged_args, validate, with_bn_defaults
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
 from .items import COMPOSITES, MAX_REPEAT, PRIMITIVES
+from .ids import IdTable
 from .naming import item_name, join, Namer
 from .params import bind
 from .syntax import Aux, BlockUse, Loop, Merge, Node, OpItem, Residual, Seq
@@ -40,6 +41,7 @@ class Scope:
     names: frozenset[str]
     defaults: dict
     block_params: frozenset[str] = frozenset()
+    ids: IdTable | None = field(default=None, compare=False, hash=False)  # the ids of the body being checked
 
     def context(self) -> dict:
         """The validation context that judges expressions on their names only."""
@@ -94,8 +96,21 @@ class Checker:
                            "give one of the items another `name:`")
             self.item(node, name if not transparent else prefix, scope, namer)
 
+    def id_table(self, lists: list[Seq | None], inputs: tuple[str, ...], doc: SourceDoc) -> IdTable:
+        """The table of ids for one block body (or the network and its head), reporting in doc."""
+        return IdTable(lists, inputs, self.blocks,
+                       lambda path, message, hint=None: self.sink.add(Diagnostic(message, doc.loc(path), path, hint)))
+
     def item(self, node: Node, prefix: str, scope: Scope, namer: Namer) -> None:
-        """One item: its modifiers, then the item with each of its first/last overrides."""
+        """One item: what its `from:` reads, the item, then its `id:` is given."""
+        if scope.ids is not None:
+            scope.ids.check_refs(node)
+        self._item(node, prefix, scope, namer)
+        if scope.ids is not None:
+            scope.ids.define(node)
+
+    def _item(self, node: Node, prefix: str, scope: Scope, namer: Namer) -> None:
+        """Its modifiers, then the item with each of its first/last overrides."""
         mods = node.mods
         if mods.repeat is None and (mods.first or mods.last):
             self.error(scope, node.path + ("first" if mods.first else "last",),

@@ -27,6 +27,16 @@ _COMPARE = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
+def _range(*args: Any) -> list[int]:
+    """range(stop) or range(start, stop[, step]) as a list, at most 10,000 long (the repeat limit)."""
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        raise TypeError("range() takes whole numbers")
+    values = range(*args)
+    if len(values) > 10_000:
+        raise ValueError(f"range of {len(values):,} elements (at most 10,000)")
+    return list(values)
+
+
 def _len(value: Any) -> int:
     """Length of a list, or the number of positional arguments of a block reference (B(3,1,3) -> 3)."""
     positional = getattr(value, "positional", None)
@@ -39,7 +49,7 @@ def _len(value: Any) -> int:
 
 FUNCTIONS = {
     "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
-    "ceil": math.ceil, "floor": math.floor, "len": _len,
+    "ceil": math.ceil, "floor": math.floor, "len": _len, "range": _range,
 }
 
 
@@ -88,7 +98,9 @@ def parse_expr(text: str) -> Expr:
         elif isinstance(node, ast.Constant):
             if not isinstance(node.value, (int, float, bool, str)):
                 raise ExprError(f"constant {node.value!r} is not allowed")
-        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp,
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            raise ExprError(f"'{ast.unparse(node)}': take one element (`depths[0]`), not a slice")
+        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp, ast.Subscript,
                                    ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
             raise ExprError(f"'{ast.unparse(node)}' is not allowed in an expression")
         if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
@@ -145,6 +157,13 @@ def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.IfExp):
         return _eval(node.body if _eval(node.test, scope) else node.orelse, scope)
+    if isinstance(node, ast.Subscript):  # one element of a list: `depths[0]`, `widths[-1]`
+        seq, index = _eval(node.value, scope), _eval(node.slice, scope)
+        if not isinstance(seq, (list, tuple)) or isinstance(index, bool) or not isinstance(index, int):
+            raise ExprError(f"'{ast.unparse(node)}' needs a list and a whole-number index, got {seq!r} and {index!r}")
+        if not -len(seq) <= index < len(seq):
+            raise ExprError(f"index {index} is out of range in '{ast.unparse(node)}' (the list has {len(seq)} elements)")
+        return seq[index]
     if isinstance(node, ast.Call):
         args = [_eval(a, scope) for a in node.args]
         try:

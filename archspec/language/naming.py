@@ -3,7 +3,8 @@
 Each list of items names its items in the scope it lives in (a block use, a repeat instance, a
 composite, the network, `head`), in order:
 
-1. an item with `name:` takes that name;
+1. an item with `name:` takes that name; one with `id:` (and no `name:`) is named after its id
+   (`id_2`, ... where that is taken in the scope);
 2. in a bare nested list (`[conv: 1x1 64, conv: 3x3 96]`, e.g. a concat branch) items are numbered
    0, 1, 2, ... as in nn.Sequential;
 3. in every other list (network, head, a block's body, residual's preact/body/shortcut, for's do,
@@ -74,6 +75,8 @@ def item_name(namer: Namer, prefix: str, node, numbered: bool) -> tuple[str, boo
     syntax-tree item in the list that names its items in scope `prefix`."""
     if node.mods.name is not None:
         return join(prefix, node.mods.name), False, namer.take(prefix, node.mods.name)
+    if node.mods.id is not None:  # named after its id, as a first choice
+        return join(prefix, namer.claim(prefix, node.mods.id)), False, True
     if numbered:
         return join(prefix, namer.claim(prefix, str(node.path[-1]))), False, True
     if node.key in TRANSPARENT and node.mods.repeat is None and namer.first_of_kind(prefix, node.key):

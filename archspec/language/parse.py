@@ -14,12 +14,13 @@ from typing import Any
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, format_path, note_compiling
 from .expr import ExprError, parse_expr
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, split_repeat
-from .syntax import Arg, Aux, BlockUse, Branch, Loop, Merge, Modifiers, Node, OpItem, Residual, Seq
+from .syntax import Arg, Aux, BlockUse, Branch, Loop, Merge, Modifiers, Node, OpItem, Ref, Residual, Seq, Split
 from ..source.yamlsource import SourceDoc
 
 _KERNEL = re.compile(r"^\d+x\d+$")
 _KEY_VALUE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(?!=)(.*)$")  # `groups=32`, not `a==b`
 _PADDING = re.compile(r"^p\d+$")
+_REF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z0-9_]+))?(\*)?$")  # `c3`, `neck.p3`, `s.0`, `layer*`
 _FLAGS = {
     "bias": {"bias": True}, "plain": {"bn": False, "act": "none"}, "nobn": {"bn": False},
     "noact": {"act": "none"}, "exclude_pad": {"count_include_pad": False},
@@ -218,7 +219,36 @@ class Parser:
         repeat = Arg(mods["repeat"], path + ("repeat",)) if "repeat" in mods else \
             Arg(times, key_path) if times is not None else None
         when = Arg(mods["when"], path + ("when",)) if "when" in mods else None
-        return Modifiers(name, repeat, sides["first"], sides["last"], when)
+        ident = mods.get("id")
+        if ident is not None and (not isinstance(ident, str) or not NAME_RE.match(ident) or ident == "input"):
+            self.error(path + ("id",), f"invalid id {ident!r}",
+                       "'input' is reserved" if ident == "input" else "use letters, digits and _; no dots")
+            return None
+        refs = self.refs(mods["from"], path + ("from",)) if "from" in mods else None
+        if "from" in mods and refs is None:
+            return None
+        return Modifiers(name, repeat, sides["first"], sides["last"], when, ident, refs,
+                         isinstance(mods.get("from"), list))
+
+    def refs(self, raw: Any, path: Path) -> tuple[Ref, ...] | None:
+        """`from: x` or `from: [x, y.0, z*]`; None (reported) when unreadable."""
+        texts = raw if isinstance(raw, list) else [raw]
+        if not texts:
+            self.error(path, "'from' needs at least one reference")
+            return None
+        refs = []
+        for i, text in enumerate(texts):
+            at = path + (i,) if isinstance(raw, list) else path
+            match = _REF.match(text) if isinstance(text, str) else None
+            if match is None:
+                self.error(at, f"cannot read the reference {text!r}",
+                           "write an id (`c3`), a part (`neck.p3`, `s.0`), every binding (`layer*`) or `input`")
+                return None
+            if match.group(3) and not isinstance(raw, list):
+                self.error(at, f"'{text}' gives a list of tensors", f"write `from: [{text}]` where a list is read")
+                return None
+            refs.append(Ref(match.group(1), match.group(2), bool(match.group(3)), at))
+        return tuple(refs)
 
     def composite(self, key: str, args: Any, path: Path, key_path: Path, mods: Modifiers) -> Node | None:
         """seq, concat/add/mul, residual, aux or for, with their item lists parsed."""
@@ -228,7 +258,15 @@ class Parser:
                 seq.mods = mods
             return seq
         if key in ("concat", "add", "mul"):
+            if args is None and mods.refs_list:  # `{concat, from: [a, b]}`: the tensors are the operands
+                return Merge(key, path, key_path, mods)
             return self.merge(key, args, path, key_path, mods)
+        if key == "split":
+            if isinstance(args, dict) or args is None:
+                self.error(key_path, "'split' takes the channels of each part (`split: [64, 32]`) or a number of "
+                                     "equal parts (`split: 2`)")
+                return None
+            return Split(key, path, key_path, mods, Arg(args, key_path))
         if key == "residual":
             if not isinstance(args, dict):
                 self.error(key_path, "'residual' takes a mapping with body, and optionally shortcut, preact, "

@@ -55,6 +55,9 @@ class ForArgs(Strict):
 _TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
+Id = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
 class ParamDecl(Strict):
     type: Literal["int", "float", "bool", "str", "list", "block"] | None = None
     """`list`: a list of numbers. `block`: a block reference (`name`, `B(3, 3)`, `name(k=1)`),
@@ -98,6 +101,12 @@ class BlockDef(Strict):
     """Rules the parameters of each use must satisfy."""
     body: list[Any]
     """The block's items, in order."""
+    inputs: list[Id] = []
+    """Ids of the tensors the block takes, when it takes several (used with `from: [a, b, ...]`);
+    default: one input, read as `input`."""
+    outputs: list[Id] = []
+    """Ids of its body the block returns, when it returns several (read as `use_id.out`);
+    default: the output of its last item."""
 
 
 class LibraryDoc(Strict):
@@ -130,6 +139,8 @@ class SpecDoc(Strict):
     blocks: dict[str, BlockDef] = {}
     network: list[Any]
     head: list[Any] = []
+    outputs: list[Id] = []
+    """Ids (of network or head items) the network returns, in order; default: the last item's output."""
     features: list[str] = []
     """Feature taps for `features_only` backbones: node or block-use names (default: one per stride)."""
 

@@ -21,15 +21,33 @@ class Arg:
     path: Path
 
 
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a tensor in `from:`: `id`, `id.part`, `id*` (every binding so far) or `input`."""
+
+    id: str
+    part: Optional[str]
+    every: bool
+    path: Path
+
+    @property
+    def text(self) -> str:
+        return self.id + (f".{self.part}" if self.part is not None else "") + ("*" if self.every else "")
+
+
 @dataclass
 class Modifiers:
-    """name, repeat (or the `xN` suffix), first, last and when of one item."""
+    """name, repeat (or the `xN` suffix), first, last, when, id and from of one item. `refs` is
+    None without `from:`; `refs_list` says whether `from:` was written as a list."""
 
     name: Optional[str] = None
     repeat: Optional[Arg] = None
     first: Optional[dict[str, Arg]] = None
     last: Optional[dict[str, Arg]] = None
     when: Optional[Arg] = None
+    id: Optional[str] = None
+    refs: Optional[tuple[Ref, ...]] = None
+    refs_list: bool = False
 
 
 @dataclass
@@ -94,7 +112,8 @@ class Branch:
 
 @dataclass
 class Merge(Node):
-    """concat, add or mul (the key) of parallel branches."""
+    """concat, add or mul (the key) of parallel branches; without branches, of the tensors its `from:`
+    list names."""
 
     branches: list[Branch] = field(default_factory=list)
 
@@ -123,3 +142,10 @@ class Loop(Node):
 
     options: dict = field(default_factory=dict)
     do: Optional[Seq] = None
+
+
+@dataclass
+class Split(Node):
+    """split: a map cut along its channels, into parts of the sizes given (a list) or into N equal parts."""
+
+    sizes: Optional[Arg] = None

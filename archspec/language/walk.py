@@ -16,10 +16,18 @@ BUILTINS = ("in_ch", "in_h", "in_w")  # names describing the tensor that enters 
 
 @dataclass(frozen=True)
 class Value:
-    """A tensor flowing through the walk: the node that produces it and its shape."""
+    """A tensor flowing through the walk: the node that produces it and its shape. An item with
+    several outputs (a `split`, a block with `outputs:`, a `from:` list) gives a value of named
+    `parts` and no node of its own."""
 
     node: str | None = None
     shape: tuple[int, ...] | None = None
+    parts: tuple[tuple[str, "Value"], ...] = ()
+
+    @property
+    def poisoned(self) -> bool:
+        """Whether some mistake upstream left this value (or one of its parts) without a node."""
+        return any(v.poisoned for _, v in self.parts) if self.parts else self.node is None
 
 
 POISON = Value()
@@ -36,6 +44,8 @@ class Env:
     trace: tuple[str, ...] = ()
     blocks_in_use: tuple[str, ...] = ()
     block_use: str = ""
+    # id -> every value it was bound to so far, in order: shared (not copied) by the envs of one block
+    ids: dict = field(default_factory=dict, compare=False, hash=False)
 
     def context(self) -> dict:
         """The validation context that evaluates expressions with these values."""

@@ -62,3 +62,17 @@ class GlobalPool(nn.Module):
 
     def extra_repr(self) -> str:
         return f"mode={self.mode}, keepdim={self.keepdim}"
+
+
+class ChannelSlice(nn.Module):
+    """Channels start..stop-1 of a map or vector (a part of `split`, or `select`)."""
+
+    def __init__(self, start: int, stop: int):
+        super().__init__()
+        self.start, self.stop = int(start), int(stop)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start:self.stop]
+
+    def extra_repr(self) -> str:
+        return f"start={self.start}, stop={self.stop}"

@@ -23,8 +23,8 @@ Shape = tuple[int, ...]
 # Diagram categories an op may belong to (backends.graphviz.labels gives each a colour and legend text).
 CATEGORIES = ("io", "conv", "norm", "act", "pool", "concat", "merge", "scale", "linear", "other")
 # Item keys that are not primitives: a registered op may not take them.
-COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux", "for")
-MODIFIERS = ("name", "repeat", "first", "last", "when")
+COMPOSITES = ("seq", "concat", "add", "mul", "residual", "aux", "for", "split")
+MODIFIERS = ("name", "repeat", "first", "last", "when", "id", "from")
 
 
 class ShapeError(SpecValueError):

@@ -64,9 +64,10 @@ def op_text(data: dict) -> str:
 
 
 def html(*lines: tuple[str, int | None, str | None], bold_first: bool = True, left: bool = False) -> str:
-    """An HTML-like graphviz label from (text, point size or None, colour or None) lines (left: flush left)."""
+    """An HTML-like graphviz label from (text, point size or None, colour or None) lines (left: flush left).
+    Empty lines are left out (graphviz refuses an empty <font> element)."""
     parts = []
-    for i, (text, size, colour) in enumerate(lines):
+    for i, (text, size, colour) in enumerate(line for line in lines if line[0] or line is lines[0]):
         body = escape(text)
         if i == 0 and bold_first:
             body = f"<b>{body}</b>"

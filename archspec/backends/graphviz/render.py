@@ -104,9 +104,10 @@ def network_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
             dashed = _train_only(graph, unit.nodes)
             dot.edge(owner[producer], unit.name, label=hwc(graph.nodes[producer]["meta"]["shape"]),
                      **({"style": "dashed", "weight": "0"} if dashed else {}))
+    several = len(graph.graph["outputs"]) - len(graph.graph.get("aux_outputs", [])) > 1
     for i, out in enumerate(graph.graph["outputs"]):
         aux = bool(graph.nodes[out]["meta"].get("train_only"))
-        text = "Auxiliary output" if aux else "Output"
+        text = "Auxiliary output" if aux else f"Output {i}" if several else "Output"
         dot.node(f"__output{i}", label=html((text, None, None)), shape="ellipse", fillcolor=fill("io"),
                  style="filled,dashed" if aux else "filled", tooltip=tip(f"{text}: {out}"))
         dot.edge(owner[out], f"__output{i}", label=hwc(graph.nodes[out]["meta"]["shape"]),

@@ -1,0 +1,170 @@
+"""Ids and references when expanding: what an item's `from:` reads, binding its `id:`, and the values
+of items with several outputs (`split`, blocks with `inputs:`/`outputs:`).
+
+The checker (archspec.language.checks) has made sure that every reference names an id written before
+it in the same block, with parts that can exist; what is left here needs values: an id whose item was
+skipped by `when:`, a part of a `$param` block, a `from:` list of the wrong length.
+"""
+from __future__ import annotations
+
+import networkx as nx
+
+from ..language.syntax import Node, Ref, Split
+from ..language.walk import Env, POISON, Value
+
+# `ex` below is the archspec.expand.expander.Expander at work (not imported: the expander imports this module).
+
+
+def several(values: list[Value], names: list[str] | None = None) -> Value:
+    """The value of an item with several outputs, its parts named (default 0, 1, ...)."""
+    names = names if names is not None else [str(i) for i in range(len(values))]
+    return Value(parts=tuple(zip(names, values)))
+
+
+def operands(x: Value) -> list[Value]:
+    """The tensors of a value: its parts, or itself."""
+    return [v for _, v in x.parts] if x.parts else [x]
+
+
+def describe(x: Value) -> str:
+    return ", ".join(name for name, _ in x.parts)
+
+
+def read_from(ex: "Expander", node: Node, env: Env) -> Value:
+    """The input of an item with `from:`: one value, or for a list, a value whose parts are the
+    tensors read in order (`x*` contributes every binding of x so far)."""
+    values: list[Value] = []
+    for ref in node.mods.refs:
+        got = _resolve(ex, ref, env)
+        if got is None:
+            return POISON
+        values.extend(got)
+    if not node.mods.refs_list:
+        return values[0]
+    if not values:
+        return ex.error(env, node.path + ("from",), "`from:` gives no tensors here (no item has bound "
+                                                    f"{', '.join(r.text for r in node.mods.refs)} yet)")
+    return several(values, [str(i) for i in range(len(values))])
+
+
+def _resolve(ex: "Expander", ref: Ref, env: Env) -> list[Value] | None:
+    bound = env.ids.get(ref.id)
+    if not bound:
+        if ref.every:
+            return []
+        ex.error(env, ref.path, f"'{ref.id}' has no value here: the item with `id: {ref.id}` was skipped "
+                                f"(its `when:` does not hold)")
+        return None
+    found = []
+    for value in bound if ref.every else bound[-1:]:
+        if value.poisoned and not value.parts:
+            return None  # reported where the value was made
+        part = _part(ex, ref, value, env)
+        if part is None:
+            return None
+        found.append(part)
+    return found
+
+
+def _part(ex: "Expander", ref: Ref, value: Value, env: Env) -> Value | None:
+    names = [name for name, _ in value.parts]
+    if ref.part is None:
+        if value.parts:
+            ex.error(env, ref.path, f"'{ref.id}' gives several tensors ({describe(value)})",
+                     f"read one of them: `{ref.id}.{names[0]}`")
+            return None
+        return value
+    if not value.parts:
+        ex.error(env, ref.path, f"'{ref.id}' gives one tensor and has no part '{ref.part}'",
+                 f"read it as `{ref.id}`")
+        return None
+    part = dict(value.parts).get(ref.part)
+    if part is None:
+        ex.error(env, ref.path, f"'{ref.id}' has no part '{ref.part}'; its parts are {describe(value)}")
+        return None
+    return part
+
+
+def bind(node: Node, env: Env, result: Value) -> None:
+    """Record the item's output under its `id:`."""
+    if node.mods.id is not None:
+        env.ids.setdefault(node.mods.id, []).append(result)
+
+
+def single(ex: "Expander", node: Node, env: Env, x: Value) -> Value:
+    """The one tensor an item reads: an error (located at the item) when x has several."""
+    if not x.parts:
+        return x
+    if len(x.parts) == 1:
+        return x.parts[0][1]
+    if node.mods.refs is not None:
+        return ex.error(env, node.mods.refs[0].path, f"'{node.key}' reads one tensor, `from:` gives "
+                                                     f"{len(x.parts)}")
+    return ex.error(env, node.path, f"the item before gives {len(x.parts)} tensors ({describe(x)})",
+                    "say which this item reads with `from:`")
+
+
+def expand_split(ex: "Expander", node: Split, name: str, env: Env, x: Value) -> Value:
+    """`split: [a, b, ...]` or `split: N`: channel slices named name.0, name.1, ..."""
+    if x.shape is None:
+        return POISON
+    channels = x.shape[0]
+    raw = node.sizes.value
+    sizes = ([ex.evaluate(v, int, node.sizes.path + (i,), env) for i, v in enumerate(raw)]
+             if isinstance(raw, list) else ex.evaluate(raw, int, node.sizes.path, env))
+    if sizes is None or (isinstance(sizes, list) and None in sizes):
+        return POISON
+    if isinstance(sizes, int) and not isinstance(sizes, bool):
+        if sizes < 2 or channels % sizes:
+            return ex.error(env, node.sizes.path, f"cannot split {channels} channels into {sizes} equal parts",
+                            "give the number of parts (at least 2, dividing the channels) or a list of sizes")
+        sizes = [channels // sizes] * sizes
+    if not isinstance(sizes, list) or len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int)
+                                                            or s < 1 for s in sizes):
+        return ex.error(env, node.sizes.path, f"split needs at least two positive whole sizes, got {sizes!r}")
+    if sum(sizes) != channels:
+        return ex.error(env, node.sizes.path, f"the parts {sizes} add up to {sum(sizes)} channels, "
+                                              f"the input has {channels}")
+    parts, start = [], 0
+    for i, size in enumerate(sizes):
+        parts.append(ex.emit(f"{name}.{i}", "channel_slice", {"start": start, "stop": start + size}, [x], env,
+                             node.key_path))
+        start += size
+    return several(parts)
+
+
+def network_outputs(ex: "Expander", declared: list[str], env: Env, last: Value) -> list[str]:
+    """The nodes the network returns: those its `outputs:` ids name, or its last item's output."""
+    if not declared:
+        if last.parts:
+            ex.error(env, ("network",), f"the network ends with an item that gives {len(last.parts)} tensors "
+                                        f"({describe(last)})", "list what it returns in `outputs:`")
+        return [last.node]
+    nodes = []
+    for i, name in enumerate(declared):
+        bound = env.ids.get(name)
+        if not bound:
+            ex.error(env, ("outputs", i), f"the output '{name}' has no value: the item with this id was skipped "
+                                          "by `when:`")
+            continue
+        value = bound[-1]
+        if value.parts:
+            ex.error(env, ("outputs", i), f"'{name}' gives several tensors ({describe(value)}); list one entry "
+                                          "per tensor")
+            continue
+        nodes.append(value.node)
+    return nodes
+
+
+def dead_ends(ex: "Expander", returned: list[str]) -> None:
+    """Report each item whose output reaches none of the network's outputs (a tensor given an id and
+    never read): with `from:` such items can be written, and a model would compute them for nothing."""
+    graph = ex.graph
+    live = set(returned) | {a["node"] for a in graph.graph["aux_outputs"]}
+    for name in list(live):
+        live |= nx.ancestors(graph, name)
+    for name in graph.nodes:
+        if name not in live and graph.out_degree(name) == 0:  # the end of a dead path
+            env, path = ex.origin[name]
+            ex.error(env, path, f"the output of this item ({name}) reaches none of the network's outputs",
+                     "read it with `from:` or list its id in `outputs:`")

@@ -1,0 +1,155 @@
+"""Checking ids and references (`id:`, `from:`, `inputs:`, `outputs:`) by names, before expansion.
+
+Ids belong to one block body (or to the network and its head together): every item of it, however
+deeply nested, can read an id given by an item before it. The table walks along with the checker
+(archspec.language.checks), which asks it about each item's `from:` before the item and tells it the
+item's `id:` after, so a reference to an id written later (which could close a cycle) is refused.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..errors import Path, did_you_mean
+from .syntax import Aux, BlockUse, Loop, Merge, Node, Residual, Seq, Split
+
+Report = Callable[..., None]  # (path, message, hint=None)
+
+
+def nodes_in(seq: Seq | None) -> list[Node]:
+    """Every item of a list, nested ones included, in order."""
+    out: list[Node] = []
+
+    def walk(node: Node | None) -> None:
+        if node is None:
+            return
+        out.append(node)
+        if isinstance(node, Seq):
+            for child in node.items:
+                walk(child)
+        elif isinstance(node, Merge):
+            for branch in node.branches:
+                walk(branch.item)
+        elif isinstance(node, Residual):
+            for part in (node.preact, node.body, node.shortcut):
+                walk(part)
+        elif isinstance(node, Aux):
+            walk(node.body)
+        elif isinstance(node, Loop):
+            walk(node.do)
+
+    for item in (seq.items if seq is not None else []):
+        walk(item)
+    return out
+
+
+class IdTable:
+    """The ids of one block body (or of network + head): all of them, and those given so far."""
+
+    def __init__(self, lists: list[Seq | None], inputs: tuple[str, ...], blocks: dict, report: Report):
+        self.report, self.blocks, self.inputs = report, blocks, inputs
+        self.definers: dict[str, list[Node]] = {}
+        for seq in lists:
+            for node in nodes_in(seq):
+                if node.mods.id is not None:
+                    self.definers.setdefault(node.mods.id, []).append(node)
+        self.given: set[str] = {"input", *inputs}
+        self._done: set[int] = set()
+
+    def known(self) -> list[str]:
+        return ["input", *self.inputs, *self.definers]
+
+    # ------------------------------------------------------------------ before an item: its `from:`
+    def check_refs(self, node: Node) -> None:
+        refs = node.mods.refs
+        if refs is None:
+            return
+        for ref in refs:
+            self._check_ref(ref)
+        count = None if any(r.every for r in refs) else len(refs)
+        wanted = self._inputs_wanted(node)
+        if wanted is None:
+            return
+        if wanted == 1 and (count is None or count > 1):
+            self.report(node.path + ("from",), f"'{node.key}' reads one tensor, `from:` gives "
+                                               f"{'a list' if count is None else count}",
+                        "a list is read by a merge without branches (`{concat, from: [a, b]}`) or a block "
+                        "that declares `inputs:`")
+        elif wanted > 1 and count is not None and count != wanted:
+            self.report(node.path + ("from",), f"block '{node.key}' takes {wanted} tensors, `from:` gives {count}")
+
+    def _inputs_wanted(self, node: Node) -> int | None:
+        """How many tensors the item reads: None for any number (a merge without branches, a `$param`)."""
+        if isinstance(node, Merge) and not node.branches:
+            return None
+        if isinstance(node, BlockUse):
+            if node.param is not None:
+                return None
+            block = self.blocks.get(node.key)
+            return None if block is None else max(1, len(block.definition.inputs))
+        return 1
+
+    def _check_ref(self, ref) -> None:
+        name = ref.id
+        if name not in self.definers and name not in self.given:
+            self.report(ref.path, f"unknown id '{name}'", did_you_mean(name, self.known())
+                        or (f"ids here: {', '.join(self.known())}" if self.known() else None))
+            return
+        if name not in self.given and not ref.every:
+            first = self.definers[name][0]
+            self.report(ref.path, f"'{name}' is given by an item after this one (at {first.path[-1]!r} of its "
+                                  "list); an item can only read what comes before it")
+            return
+        for definer in self.definers.get(name, []):
+            self._check_part(ref, definer)
+
+    def _check_part(self, ref, definer: Node) -> None:
+        parts = self._parts_of(definer)
+        if parts is None:  # unknown until expanded (a `$param` block, a split of computed size)
+            return
+        if ref.part is None and parts:
+            self.report(ref.path, f"'{ref.id}' gives several tensors ({', '.join(parts)})",
+                        f"read one of them: `{ref.id}.{parts[0]}`")
+        elif ref.part is not None and not parts:
+            self.report(ref.path, f"'{ref.id}' gives one tensor and has no part '{ref.part}'",
+                        f"read it as `{ref.id}`")
+        elif ref.part is not None and ref.part not in parts:
+            self.report(ref.path, f"'{ref.id}' has no part '{ref.part}'; its parts are {', '.join(parts)}",
+                        did_you_mean(ref.part, parts))
+
+    def _parts_of(self, definer: Node) -> list[str] | None:
+        """The part names an item gives ([] for one tensor), None when known only with values."""
+        if isinstance(definer, Split):
+            sizes = definer.sizes.value
+            if isinstance(sizes, list):
+                return [str(i) for i in range(len(sizes))]
+            return [str(i) for i in range(sizes)] if isinstance(sizes, int) and 2 <= sizes <= 4096 else None
+        if isinstance(definer, BlockUse):
+            block = self.blocks.get(definer.key) if definer.param is None else None
+            if block is None:
+                return None
+            outputs = block.definition.outputs
+            return list(outputs) if len(outputs) > 1 else []
+        return []
+
+    # ------------------------------------------------------------------ after an item: its `id:`
+    def define(self, node: Node) -> None:
+        name = node.mods.id
+        if name is None or id(node) in self._done:
+            return
+        self._done.add(id(node))
+        if name in self.inputs:
+            self.report(node.path + ("id",), f"'{name}' is the name of one of the block's inputs")
+        earlier = [d for d in self.definers.get(name, []) if id(d) in self._done and d is not node]
+        if earlier and node.mods.when is None and all(d.mods.when is None for d in earlier):
+            self.report(node.path + ("id",), f"the id '{name}' is given twice",
+                        "give each item its own id (items with `when:` may share one)")
+        self.given.add(name)
+
+    # ------------------------------------------------------------------ outputs lists
+    def check_outputs(self, outputs: list[str], base: Path) -> None:
+        for i, name in enumerate(outputs):
+            if name in outputs[:i]:
+                self.report(base + (i,), f"'{name}' is listed twice")
+            elif name not in self.definers and name not in self.given:
+                self.report(base + (i,), f"unknown id '{name}'", did_you_mean(name, self.known()))
+
