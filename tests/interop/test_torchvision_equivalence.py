@@ -51,3 +51,16 @@ def test_resnet50_logits_equal_torchvisions():
     assert torch.allclose(got, torch.tensor(expected["values"], dtype=torch.float64), atol=1e-4, rtol=1e-4)
     assert float(flat.sum()) == pytest.approx(expected["sum"], rel=1e-4, abs=1e-3)
 
+
+
+def test_fpn_levels_equal_torchvisions():
+    record = fixture("fpn_resnet50")
+    with torch.inference_mode():
+        levels = loaded_model("fpn_resnet50")(synthetic_input(record["input_shape"]))
+    assert len(levels) == len(record["outputs"]) == 5
+    for level, expected in zip(levels, record["outputs"]):
+        flat = level.flatten().double()
+        assert list(level.shape) == expected["shape"]
+        got = flat[::expected["step"]][:len(expected["values"])]
+        assert torch.allclose(got, torch.tensor(expected["values"], dtype=torch.float64), atol=1e-4, rtol=1e-4)
+        assert float(flat.abs().mean()) == pytest.approx(expected["mean_abs"], rel=1e-5)
