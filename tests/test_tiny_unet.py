@@ -1,8 +1,14 @@
 """tests/data/tiny_unet.yaml, an encoder-decoder using every op of the modern CNN set (upsample by scale
 and to a size, conv_transpose, a drop_path schedule, layer_scale, channel_shuffle, l2norm,
-make_divisible): it builds, counts what PyTorch counts, trains a step, and the CLI lists and draws it."""
+make_divisible): it builds, counts what PyTorch counts, trains a step, exports (torch.export, ONNX),
+and the CLI lists and draws it."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from typer.testing import CliRunner
@@ -63,3 +69,26 @@ def test_blocks_and_render_accept_it(tmp_path):
     for label in ("Upsample x2, nearest", "Upsample to 20x20, bilinear", "2x2 transposed conv, 8, x2",
                   "LayerScale 1e-06", "DropPath 0.1", "Channel Shuffle, 2 groups", "L2 Norm"):
         assert label in layer, label
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the TorchScript-based ONNX exporter
+def test_exports_with_torch_export_and_to_onnx(tmp_path):
+    import onnxruntime
+    model = archspec.build_model(TINY, seed=0).eval()
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        y = model(x)
+        torch.testing.assert_close(torch.export.export(model, (x,)).module()(x), y)
+    path = tmp_path / "tiny_unet.onnx"
+    torch.onnx.export(model, (x,), str(path), dynamo=False, input_names=["x"])
+    (out,) = onnxruntime.InferenceSession(str(path)).run(None, {"x": x.numpy()})
+    torch.testing.assert_close(torch.from_numpy(out), y, rtol=1e-4, atol=1e-5)
+
+
+def test_compiling_and_counting_it_does_not_import_torch():
+    """The new ops make their torch classes on first use (archspec/ops/_lazy.py)."""
+    code = ("import sys, archspec; archspec.stats(sys.argv[1]); "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    result = subprocess.run([sys.executable, "-c", code, str(TINY)], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr or "torch was imported"
