@@ -9,6 +9,7 @@ or any other scope is that scope's output.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import networkx as nx
 
@@ -25,7 +26,7 @@ class Tap:
     node: str  # the IR node whose value is returned
     module: str  # the name a user knows it by (a scope path or the node name)
     num_chs: int
-    reduction: int
+    reduction: int | float  # a fraction where a decoder upsampled past its input's resolution
 
 
 def main_path(graph: nx.DiGraph) -> list[str]:
@@ -50,18 +51,20 @@ def cut_nodes(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
     return cuts
 
 
-def strides(graph: nx.DiGraph) -> dict[str, int]:
-    """The nominal stride of every node's output: the product of the strides on its way from the
-    input (the largest over its inputs where branches differ)."""
-    out: dict[str, int] = {}
+def strides(graph: nx.DiGraph) -> dict[str, Fraction]:
+    """The nominal stride of every node's output: the product of its ops' strides (OpDef.stride: below
+    1 for upsampling) on its way from the input (the largest over its inputs where branches differ)."""
+    out: dict[str, Fraction] = {}
     for this in nodes(graph):
-        before = max((out[i] for i in this.inputs), default=1)
-        out[this.name] = before * int(this.attrs.get("stride", (1,))[0])
+        before = max((out[i] for i in this.inputs), default=Fraction(1))
+        shapes = [node(graph, i).shape for i in this.inputs]
+        out[this.name] = before * this.opdef.stride(this.attrs, shapes, this.shape)
     return out
 
 
-def _tap(graph: nx.DiGraph, name: str, module: str, reduction: dict[str, int]) -> Tap:
-    return Tap(name, module, node(graph, name).shape[0], reduction[name])
+def _tap(graph: nx.DiGraph, name: str, module: str, reduction: dict[str, Fraction]) -> Tap:
+    stride = reduction[name]
+    return Tap(name, module, node(graph, name).shape[0], int(stride) if stride.denominator == 1 else float(stride))
 
 
 def default_taps(graph: nx.DiGraph) -> list[Tap]:

@@ -2,7 +2,8 @@
 
 Expressions are parsed with Python's `ast` module (parsing never runs code) and evaluated by a small
 tree walker that accepts numbers, quoted strings (for comparisons), parameter names, arithmetic on
-numbers, comparisons, `a if c else b` and a closed list of functions. Nothing else is reachable: no attributes, no subscripts, no calls by name.
+numbers, comparisons, `a if c else b` and a closed list of functions (positional or keyword arguments).
+Nothing else is reachable: no attributes, no subscripts, no calls by name.
 """
 from __future__ import annotations
 
@@ -37,9 +38,22 @@ def _len(value: Any) -> int:
     raise TypeError(f"len() of {value!r}")
 
 
+def make_divisible(v: Any, divisor: Any = 8, min_value: Any = None, round_limit: Any = 0.9) -> Any:
+    """timm's channel rounding (EfficientNet, MobileNet): v to the nearest multiple of divisor, at least
+    min_value (a missing or zero min_value means divisor), and one divisor more where rounding down
+    would lose more than 1 - round_limit of v."""
+    if not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in (v, divisor, round_limit)):
+        raise TypeError("make_divisible takes numbers")
+    if divisor <= 0:
+        raise ValueError(f"divisor must be positive, got {divisor}")
+    least = min_value or divisor
+    rounded = max(least, int(v + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < round_limit * v else rounded
+
+
 FUNCTIONS = {
     "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
-    "ceil": math.ceil, "floor": math.floor, "len": _len,
+    "ceil": math.ceil, "floor": math.floor, "len": _len, "make_divisible": make_divisible,
 }
 
 
@@ -83,12 +97,13 @@ def parse_expr(text: str) -> Expr:
             if node.id not in FUNCTIONS:
                 names.add(node.id)
         elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+            if (not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS
+                    or any(k.arg is None for k in node.keywords)):
                 raise ExprError(f"only these functions may be called: {', '.join(FUNCTIONS)}")
         elif isinstance(node, ast.Constant):
             if not isinstance(node.value, (int, float, bool, str)):
                 raise ExprError(f"constant {node.value!r} is not allowed")
-        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp,
+        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp, ast.keyword,
                                    ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
             raise ExprError(f"'{ast.unparse(node)}' is not allowed in an expression")
         if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
@@ -147,8 +162,9 @@ def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
         return _eval(node.body if _eval(node.test, scope) else node.orelse, scope)
     if isinstance(node, ast.Call):
         args = [_eval(a, scope) for a in node.args]
+        keywords = {k.arg: _eval(k.value, scope) for k in node.keywords}
         try:
-            return _check(FUNCTIONS[node.func.id](*args))
+            return _check(FUNCTIONS[node.func.id](*args, **keywords))
         except (TypeError, ValueError, OverflowError) as exc:
             raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
     raise ExprError(f"'{ast.unparse(node)}' is not allowed")  # pragma: no cover

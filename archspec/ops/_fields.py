@@ -20,7 +20,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _pair(value: Any, info: ValidationInfo) -> Any:
+def pair(value: Any, info: ValidationInfo) -> Any:
     """int | [a, b] | 'AxB' -> (a, b); expressions allowed for each number."""
     if isinstance(value, str):
         match = _KERNEL_TEXT.match(value)
@@ -40,7 +40,7 @@ def _positive_pair(value: tuple[int, int]) -> tuple[int, int]:
     return value
 
 
-Pair = Annotated[tuple[int, int], BeforeValidator(_pair), AfterValidator(_positive_pair)]
+Pair = Annotated[tuple[int, int], BeforeValidator(pair), AfterValidator(_positive_pair)]
 PositiveInt = Annotated[IntArg, Field(gt=0)]
 
 
@@ -51,7 +51,7 @@ def _padding(value: Any, info: ValidationInfo) -> Any:
         value = evaluate_value(value, info.context or {}, str)
         if value in ("same", "valid"):
             return value
-    value = _pair(value, info)
+    value = pair(value, info)
     if isinstance(value, tuple) and min(value) < 0:
         raise ValueError("padding cannot be negative")
     return value

@@ -12,6 +12,7 @@ of convolutions and linear layers at batch 1; nothing else counts. Params are tr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -102,6 +103,11 @@ class OpDef:
     def macs(self, attrs: dict, inputs: list[Shape], out: Shape) -> int:
         """Multiply-accumulates at batch 1 (convolutions and linear layers only)."""
         return 0
+
+    def stride(self, attrs: dict, inputs: list[Shape], out: Shape) -> Fraction:
+        """The nominal factor by which this op divides a map's height: its `stride` attribute (1 without
+        one), 1/2 for a 2x upsampling. Feature taps' `reduction` is the product of these from the input."""
+        return Fraction(attrs.get("stride", (1,))[0])
 
     def lower(self, attrs: dict, inputs: list[Shape]) -> Any:
         """The torch.nn.Module computing this node."""
