@@ -110,8 +110,25 @@ EFFICIENTNET_B0 = [
     (r"head\.classifier\.(.+)", "classifier.{1}"),
 ]
 
+_CONVNEXT_BLOCK = [  # the MLP's 1x1 convs are timm's nn.Linear layers (the loader reshapes their weights)
+    (r"conv_dw\.conv\.(.+)", "conv_dw.{1}"),
+    (r"norm\.(.+)", "norm.{1}"),
+    (r"fc([12])\.conv\.(.+)", "mlp.fc{1}.{2}"),
+    (r"ls\.gamma", "gamma"),
+]
+
+CONVNEXT_TINY = [
+    (r"stem\.conv\.conv\.(.+)", "stem.0.{1}"),
+    (r"stem\.norm\.(.+)", "stem.1.{1}"),
+    (r"stage([1-4])\.downsample\.norm\.(.+)", "stages.{1-1}.downsample.0.{2}"),
+    (r"stage([1-4])\.downsample\.conv\.conv\.(.+)", "stages.{1-1}.downsample.1.{2}"),
+    (r"stage([1-4])\.blocks\.(\d+)\.convnext_block\.(.+)", ("stages.{1-1}.blocks.{2}.", _CONVNEXT_BLOCK, 3)),
+    (r"head\.(norm|fc)\.(.+)", "head.{1}.{2}"),
+]
+
 NAME_MAPS = {"inception_v4": INCEPTION_V4, "inception_resnet_v2": INCEPTION_RESNET_V2,
-             "inception_v3": INCEPTION_V3, "efficientnet_b0": EFFICIENTNET_B0}
+             "inception_v3": INCEPTION_V3, "efficientnet_b0": EFFICIENTNET_B0,
+             "convnext_tiny": CONVNEXT_TINY}
 
 _FIELD = re.compile(r"\{(\d+)(?:([+-])(\d+))?\}")
 

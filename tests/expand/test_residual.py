@@ -93,3 +93,47 @@ def test_for_over_a_count_refuses_a_count_out_of_range(write_spec, count):
     path = write_spec(textwrap.dedent(FOR_COUNT).replace("in: n", f"in: {count}"))
     with pytest.raises(SpecError, match="'in' must give a non-empty list or a count from 1 to"):
         archspec.compile_spec(path)
+
+
+# ---------------------------------------------------------------- drop_path on the residual branch
+from ..conftest import ROOT  # noqa: E402
+
+
+def drop_path_rates(spec: str, rate: float) -> dict[str, float]:
+    """{residual scope: its drop-path rate} of a shipped spec built with drop_path_rate=rate."""
+    _, graph = archspec.compile_spec(ROOT / "specs" / f"{spec}.yaml", {"drop_path_rate": rate})
+    return {n.rsplit(".", 1)[0]: d["attrs"]["p"] for n, d in graph.nodes(data=True) if d["op"] == "drop_path"}
+
+
+def test_drop_path_sits_between_the_branch_and_the_addition(write_spec):
+    graph, model = build(write_spec, IF_SAME, extra="drop_path: 0.25")
+    ops = {n: d["op"] for n, d in graph.nodes(data=True)}
+    assert [n for n, op in ops.items() if op == "drop_path"] == ["same.drop_path", "same2.drop_path"]
+    assert graph.nodes["same.add"]["inputs"] == ["same.drop_path", "input"]
+    x = torch.randn(64, 4, 8, 8)
+    with torch.inference_mode():
+        branch = model.same.conv(x)
+        assert torch.equal(model.same(x), branch + x)  # eval: the identity
+        model.train()
+        torch.manual_seed(0)
+        dropped = (model.same(x) - x).flatten(1).abs().sum(1) == 0  # the sample's whole branch is gone
+    assert 0.1 < dropped.float().mean() < 0.4  # at rate 0.25
+    assert "wider.drop_path" not in ops  # no addition, so no drop path (timm's has_skip)
+
+
+def test_efficientnet_drop_path_follows_timms_schedule():
+    """timm's EfficientNetBuilder: block b of 16 gets drop_path_rate * b / 16; only blocks with a skip."""
+    rates = drop_path_rates("efficientnet_b0", 0.2)
+    assert len(rates) == 16 - 7  # every stage's first block changes the shape: no addition there
+    index = {f"stage{s}.{j}.mbconv": b for b, (s, j) in enumerate(
+        (s, j) for s, n in enumerate((1, 2, 2, 3, 3, 4, 1), 1) for j in range(n))}
+    assert rates == pytest.approx({scope: 0.2 * index[scope] / 16 for scope in rates})
+
+
+def test_convnext_drop_path_follows_timms_linspace():
+    """timm's ConvNeXt: linspace(0, drop_path_rate, 18) over all blocks (the first block's 0 adds none)."""
+    rates = drop_path_rates("convnext_tiny", 0.1)
+    expected = torch.linspace(0, 0.1, 18).tolist()
+    scopes = [f"stage{s}.blocks.{j}.convnext_block" for s, n in enumerate((3, 3, 9, 3), 1) for j in range(n)]
+    assert rates == pytest.approx({scope: p for scope, p in zip(scopes, expected) if p > 0})
+    assert drop_path_rates("convnext_tiny", 0.0) == {}
