@@ -3,7 +3,7 @@ synthetic weights and input (archspec.interop.synthetic), so that tests can chec
 archspec.interop.load_timm_state_dict without timm installed.
 
 Run in a separate environment that has timm (see docs/benchmarks.md for how to make one):
-    /path/to/refenv/bin/python scripts/make_timm_fixtures.py
+    /path/to/refenv/bin/python scripts/make_timm_fixtures.py [ARCH ...]    (default: every arch)
 """
 from __future__ import annotations
 
@@ -18,28 +18,34 @@ import torch  # noqa: E402
 
 from archspec.interop.synthetic import synthetic_input, synthetic_state_dict  # noqa: E402
 
-ARCHS = ("inception_v4", "inception_resnet_v2", "inception_v3")
-INPUT_SHAPE = (2, 3, 299, 299)
+INPUT_SHAPES = {  # arch -> the batch its logits are computed for (the network's default input size)
+    "inception_v4": (2, 3, 299, 299),
+    "inception_resnet_v2": (2, 3, 299, 299),
+    "inception_v3": (2, 3, 299, 299),
+    "convnext_tiny": (2, 3, 224, 224),
+    "efficientnet_b0": (2, 3, 224, 224),
+}
 
 
-def main() -> None:
+def main(archs: list[str]) -> None:
     try:
         import timm
     except ImportError:
         sys.exit("timm is not installed in this environment; see the docstring of this script")
     out_dir = ROOT / "tests" / "fixtures" / "timm"
     out_dir.mkdir(parents=True, exist_ok=True)
-    for arch in ARCHS:
+    for arch in archs or INPUT_SHAPES:
+        shape = INPUT_SHAPES[arch]
         model = timm.create_model(arch, pretrained=False).eval()
         shapes = {k: list(v.shape) for k, v in model.state_dict().items()}
         model.load_state_dict(synthetic_state_dict(shapes), strict=True)
         with torch.inference_mode():
-            logits = model(synthetic_input(INPUT_SHAPE))
+            logits = model(synthetic_input(shape))
         record = {
             "arch": arch,
             "made_with": {"timm": timm.__version__, "torch": torch.__version__},
             "recipe": "archspec.interop.synthetic (weights by tensor name, input by shape)",
-            "input_shape": list(INPUT_SHAPE),
+            "input_shape": list(shape),
             "state_dict": [[k, v] for k, v in shapes.items()],
             "logits": [[round(float(v), 6) for v in row] for row in logits.tolist()],
         }
@@ -50,4 +56,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,5 +1,6 @@
 """Counts of the shipped specs against the reference implementations
-(../shared/reference/architectures.md: timm, torchvision, the official WRN code)."""
+(../shared/reference/architectures.md: timm, torchvision, the official WRN code; EfficientNet-B0 and
+ConvNeXt-Tiny: timm 1.0.31's numel and FlopCounterMode / 2 at 224x224, stated in the specs' headers)."""
 from __future__ import annotations
 
 import pytest
@@ -15,6 +16,8 @@ REFERENCE = {
     "inception_resnet_v1": ("inception_resnet_v1", {}, 22_756_328, 6_206_361_696, [1000]),
     "inception_v3": ("inception_v3", {}, 23_834_568, 5_713_216_096, [1000]),
     "inception_v3_aux": ("inception_v3", {"aux": True}, 27_161_264, 5_713_216_096, [1000]),
+    "efficientnet_b0": ("efficientnet_b0", {}, 5_288_548, 385_814_752, [1000]),
+    "convnext_tiny": ("convnext_tiny", {}, 28_589_128, 4_455_531_264, [1000]),
 }
 PER_BLOCK_PARAMS = {
     "inception_v4": {"inception_a": 317_632, "inception_b": 2_936_256, "inception_c": 4_553_088},

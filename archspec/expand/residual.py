@@ -1,8 +1,9 @@
-"""The residual composite: act(shortcut(x) + scale * body(preact(x)))."""
+"""The residual composite: act(shortcut(x) + scale * drop_path(body(preact(x))))."""
 from __future__ import annotations
 
 from ..language import schema as L
 from .expander import Expander
+from ..language.items import PRIMITIVES
 from ..ops import conv_out_size
 from ..language.syntax import Residual
 from ..language.walk import Env, POISON, Value
@@ -20,7 +21,9 @@ def projection_stride(size_in: tuple[int, int], size_out: tuple[int, int]) -> tu
 
 
 def expand_residual(ex: Expander, node: Residual, name: str, env: Env, x: Value) -> Value:
-    """act(shortcut(x) + scale * body(preact(x))), its parts named in the residual's scope."""
+    """act(shortcut(x) + scale * drop_path(body(preact(x)))), its parts named in the residual's scope.
+    With `shortcut: if_same` and a body that changes the shape there is no addition: the body's
+    output (then act) is the result."""
     args = ex.validate(L.ResidualArgs, node.options, {}, node.key_path, env)
     if args is None:
         return POISON
@@ -36,15 +39,31 @@ def expand_residual(ex: Expander, node: Residual, name: str, env: Env, x: Value)
         skip = x
     elif shortcut == "auto":
         skip = _auto_shortcut(ex, args, base, part(name, "shortcut"), env, x, pre, out)
+    elif shortcut == "if_same":
+        if x.shape is None or out.shape is None:
+            return POISON
+        skip = x if x.shape == out.shape else None
     else:
-        return ex.error(env, base + ("shortcut",), f"shortcut must be 'identity', 'auto' or a list of items, "
-                                                   f"got {shortcut!r}")
-    if args.scale != 1.0:
-        out = ex.emit(part(name, "scale"), "scale", {"factor": args.scale}, [out], env, base + ("scale",))
-    y = ex.emit(part(name, "add"), "add", {}, [out, skip], env, base)
+        return ex.error(env, base + ("shortcut",), L.bad_shortcut(shortcut))
+    if skip is not None:
+        if args.scale != 1.0:
+            out = ex.emit(part(name, "scale"), "scale", {"factor": args.scale}, [out], env, base + ("scale",))
+        if args.drop_path > 0:
+            out = _drop_path(ex, args.drop_path, part(name, "drop_path"), env, base + ("drop_path",), out)
+        out = ex.emit(part(name, "add"), "add", {}, [out, skip], env, base)
     if args.act != "none":
-        y = ex.emit(part(name, "act"), "act", {"fn": args.act}, [y], env, base + ("act",))
-    return y
+        out = ex.emit(part(name, "act"), "act", {"fn": args.act}, [out], env, base + ("act",))
+    return out
+
+
+def _drop_path(ex: Expander, rate: float, name: str, env: Env, where: tuple, x: Value) -> Value:
+    """The `drop_path` op with rate `rate` on x (the residual branch, before the addition)."""
+    spec = PRIMITIVES["drop_path"]
+    args = ex.validate(spec.model, {"p": rate}, {}, where, env)
+    if args is None or x.shape is None:
+        return POISON
+    op = spec.op_for(x.shape)
+    return ex.emit(name, op.name, op.attrs("drop_path", args, x.shape), [x], env, where)
 
 
 def _auto_shortcut(ex: Expander, args: L.ResidualArgs, base: tuple, name: str, env: Env, x: Value,

@@ -28,9 +28,10 @@ def timm_key_map(model, arch: str | None = None) -> dict[str, str]:
 
 
 def load_timm_state_dict(model, state_dict: Mapping, arch: str | None = None) -> None:
-    """Load a timm `inception_v4`, `inception_resnet_v2` or `inception_v3` state_dict into the
-    archspec model built from the matching spec. Every tensor must be used exactly once and match
-    in shape; otherwise WeightMismatch names the first problem. `arch` defaults to the spec name."""
+    """Load a timm `inception_v4`, `inception_resnet_v2`, `inception_v3`, `efficientnet_b0` or
+    `convnext_tiny` state_dict into the archspec model built from the matching spec. Every tensor must
+    be used exactly once and match in shape (a linear weight may fill a 1x1 conv); otherwise
+    WeightMismatch names the first problem. `arch` defaults to the spec name."""
     mapping = timm_key_map(model, arch)
     ours = model.state_dict()
     used: dict[str, str] = {}
@@ -40,11 +41,18 @@ def load_timm_state_dict(model, state_dict: Mapping, arch: str | None = None) ->
         used[timm_key] = key
         if timm_key not in state_dict:
             raise WeightMismatch(f"timm state_dict has no '{timm_key}' (needed for archspec '{key}')")
-        if tuple(state_dict[timm_key].shape) != tuple(ours[key].shape):
-            raise WeightMismatch(f"shape mismatch: timm '{timm_key}' is {tuple(state_dict[timm_key].shape)}, "
-                                 f"archspec '{key}' is {tuple(ours[key].shape)}")
+        theirs, shape = tuple(state_dict[timm_key].shape), tuple(ours[key].shape)
+        if theirs != shape and not _linear_as_1x1_conv(theirs, shape):
+            raise WeightMismatch(f"shape mismatch: timm '{timm_key}' is {theirs}, archspec '{key}' is {shape}")
     unused = [k for k in state_dict if k not in used]
     if unused:
         raise WeightMismatch(f"timm tensor '{unused[0]}' is not used by the archspec model "
                              f"({len(unused)} unused in all)")
-    model.load_state_dict({key: state_dict[timm_key] for key, timm_key in mapping.items()}, strict=True)
+    model.load_state_dict({key: state_dict[timm_key].reshape(ours[key].shape) for key, timm_key in mapping.items()},
+                          strict=True)
+
+
+def _linear_as_1x1_conv(theirs: tuple, ours: tuple) -> bool:
+    """A linear layer's (out, in) weight is a 1x1 conv's (out, in, 1, 1): ConvNeXt's MLP, which timm
+    runs as nn.Linear on channels-last maps, is two 1x1 convs in archspec."""
+    return len(theirs) == 2 and ours == theirs + (1, 1)

@@ -2,7 +2,7 @@
 
 Each map is an ordered list of (pattern, replacement) over the full state_dict key; the first
 pattern that matches the whole key decides. Replacements are templates in which {1}, {2}, ...
-are the pattern's groups and {1+6} adds an offset to a numeric group.
+are the pattern's groups and {1+6} (or {1-1}) adds (subtracts) an offset to a numeric group.
 """
 from __future__ import annotations
 
@@ -89,16 +89,57 @@ INCEPTION_V3 = [
     (r"head\.fc\.(.+)", "fc.{1}"),
 ]
 
-NAME_MAPS = {"inception_v4": INCEPTION_V4, "inception_resnet_v2": INCEPTION_RESNET_V2,
-             "inception_v3": INCEPTION_V3}
+_SE = (r"se\.gate\.conv_(reduce|expand)\.conv\.(.+)", "se.conv_{1}.{2}")
+_MBCONV = [  # archspec's mbconv with an expansion: timm's InvertedResidual (bn1..bn3 follow the convs)
+    (r"conv_pw\.conv\.(.+)", "conv_pw.{1}"), (r"conv_pw\.bn\.(.+)", "bn1.{1}"),
+    (r"conv_dw\.conv\.(.+)", "conv_dw.{1}"), (r"conv_dw\.bn\.(.+)", "bn2.{1}"), _SE,
+    (r"conv_pwl\.conv\.(.+)", "conv_pwl.{1}"), (r"conv_pwl\.bn\.(.+)", "bn3.{1}"),
+]
+_MBCONV_DS = [  # without (expand 1): timm's DepthwiseSeparableConv, whose projection is called conv_pw
+    (r"conv_dw\.conv\.(.+)", "conv_dw.{1}"), (r"conv_dw\.bn\.(.+)", "bn1.{1}"), _SE,
+    (r"conv_pwl\.conv\.(.+)", "conv_pw.{1}"), (r"conv_pwl\.bn\.(.+)", "bn2.{1}"),
+]
 
-_FIELD = re.compile(r"\{(\d+)(?:\+(\d+))?\}")
+EFFICIENTNET_B0 = [
+    (r"conv_stem\.conv\.(.+)", "conv_stem.{1}"),
+    (r"conv_stem\.bn\.(.+)", "bn1.{1}"),
+    (r"stage1\.(\d+)\.mbconv\.(.+)", ("blocks.0.{1}.", _MBCONV_DS, 2)),
+    (r"stage([2-7])\.(\d+)\.mbconv\.(.+)", ("blocks.{1-1}.{2}.", _MBCONV, 3)),
+    (r"conv_head\.conv\.(.+)", "conv_head.{1}"),
+    (r"conv_head\.bn\.(.+)", "bn2.{1}"),
+    (r"head\.classifier\.(.+)", "classifier.{1}"),
+]
+
+_CONVNEXT_BLOCK = [  # the MLP's 1x1 convs are timm's nn.Linear layers (the loader reshapes their weights)
+    (r"conv_dw\.conv\.(.+)", "conv_dw.{1}"),
+    (r"norm\.(.+)", "norm.{1}"),
+    (r"fc([12])\.conv\.(.+)", "mlp.fc{1}.{2}"),
+    (r"ls\.gamma", "gamma"),
+]
+
+CONVNEXT_TINY = [
+    (r"stem\.conv\.conv\.(.+)", "stem.0.{1}"),
+    (r"stem\.norm\.(.+)", "stem.1.{1}"),
+    (r"stage([1-4])\.downsample\.norm\.(.+)", "stages.{1-1}.downsample.0.{2}"),
+    (r"stage([1-4])\.downsample\.conv\.conv\.(.+)", "stages.{1-1}.downsample.1.{2}"),
+    (r"stage([1-4])\.blocks\.(\d+)\.convnext_block\.(.+)", ("stages.{1-1}.blocks.{2}.", _CONVNEXT_BLOCK, 3)),
+    (r"head\.(norm|fc)\.(.+)", "head.{1}.{2}"),
+]
+
+NAME_MAPS = {"inception_v4": INCEPTION_V4, "inception_resnet_v2": INCEPTION_RESNET_V2,
+             "inception_v3": INCEPTION_V3, "efficientnet_b0": EFFICIENTNET_B0,
+             "convnext_tiny": CONVNEXT_TINY}
+
+_FIELD = re.compile(r"\{(\d+)(?:([+-])(\d+))?\}")
 
 
 def _fill(template: str, match: re.Match) -> str:
     def one(field: re.Match) -> str:
         value = match.group(int(field.group(1)))
-        return str(int(value) + int(field.group(2))) if field.group(2) else value
+        if not field.group(2):
+            return value
+        offset = int(field.group(3))
+        return str(int(value) + (offset if field.group(2) == "+" else -offset))
     return _FIELD.sub(one, template)
 
 

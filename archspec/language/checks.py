@@ -203,9 +203,8 @@ class Checker:
             data = {**scope.defaults.get("conv", ({}, ()))[0], "out": 1, "kernel": 1, **projection}
             self.validate(PRIMITIVES["conv"].model, with_bn_defaults(data, sources, scope.defaults), sources,
                           base + ("shortcut",), scope)
-        elif shortcut != "identity":
-            self.error(scope, base + ("shortcut",), f"shortcut must be 'identity', 'auto' or a list of items, "
-                                                    f"got {shortcut!r}")
+        elif shortcut not in L.SHORTCUTS:
+            self.error(scope, base + ("shortcut",), L.bad_shortcut(shortcut))
         namer.part(prefix, "add")  # the addition's own name, as expansion claims it
 
     def loop(self, node: Loop, prefix: str, scope: Scope, namer: Namer) -> None:

@@ -14,11 +14,20 @@ from ..ops.act import ActName
 from .values import BoolArg, FloatArg
 
 
+SHORTCUTS = ("identity", "auto", "if_same")  # the shortcut words; anything else must be a list of items
+
+
+def bad_shortcut(value: Any) -> str:
+    """The message for a shortcut that is neither a shortcut word nor a list of items."""
+    return f"shortcut must be {', '.join(repr(w) for w in SHORTCUTS)} or a list of items, got {value!r}"
+
+
 class ResidualArgs(Strict):
     body: list[Any]
     """The residual branch f(x), a sequence of items."""
     shortcut: Any = "auto"
-    """'identity', 'auto' (identity when shapes match, else a 1x1 projection), or items."""
+    """'identity', 'auto' (identity when shapes match, else a 1x1 projection), 'if_same' (identity when
+    shapes match, else no shortcut and no addition: MobileNetV2's inverted residual), or items."""
     preact: list[Any] = []
     """Items applied first and shared: the body and a projection shortcut read their output,
     an identity shortcut reads the raw input (pre-activation ResNets)."""
@@ -28,6 +37,9 @@ class ResidualArgs(Strict):
     """Residual scaling s in x + s*f(x)."""
     act: ActName = "none"
     """Activation applied after the addition."""
+    drop_path: Annotated[FloatArg, Field(ge=0, lt=1)] = 0.0
+    """Stochastic depth: the rate at which the residual branch is dropped (per sample, in training) before
+    the addition; 0 adds nothing. An expression, so a schedule over the block index is one line."""
 
 
 class AuxArgs(Strict):
@@ -43,7 +55,7 @@ class ForArgs(Strict):
     each: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
     """Name of the loop variable."""
     in_: Annotated[Any, Field(alias="in")]
-    """A list, or an expression naming a list parameter."""
+    """A list, an expression naming a list parameter, or a count n (then the element is 0 .. n-1)."""
     index: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "i"
     """Name of the 0-based loop counter."""
     do: list[Any]

@@ -16,7 +16,7 @@ from archspec.interop.synthetic import synthetic_input, synthetic_state_dict
 from ..conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "timm"
-ARCHS = ("inception_v4", "inception_resnet_v2", "inception_v3")
+ARCHS = ("inception_v4", "inception_resnet_v2", "inception_v3", "efficientnet_b0", "convnext_tiny")
 
 
 @functools.cache
