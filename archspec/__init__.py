@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .pipeline import compile_spec, load_spec, lower, Spec
+from .pipeline import compile_spec, load_library, load_spec, lower, Spec
 from .errors import Diagnostic, SpecError, note_compiling
 from .ops import OpDef, Sample, ShapeError, register_op
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec", "load_spec",
+__all__ = ["Diagnostic", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
+           "load_library", "load_spec",
            "lower", "register_op", "stats"]
 
 
