@@ -283,6 +283,39 @@ def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own an
     Console(width=max(140, Console().width)).print(table)
 
 
+EXPLAIN_HELP = ("Show where each argument of NODE came from: the op's built-in default, the file's defaults "
+                "(file:line), the item, a first/last override, the residual's auto projection, a block parameter "
+                "(its value and where it was given) or a spec parameter (its default or --set).\n\n"
+                "NODE is an IR node (`archspec ir SPEC` lists them), a conv unit or a block use, e.g. "
+                "reduction_a.branch1.1.conv or inception_a.0. Values nobody wrote on the item are highlighted.")
+
+
+@app.command(help=EXPLAIN_HELP)
+def explain(spec: Path = SPEC_ARG,
+            node: str = typer.Argument(..., help="An IR node, conv unit or block use of SPEC.", show_default=False),
+            set_: Optional[List[str]] = SET_OPT,
+            as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table.")) -> None:
+    """Show where each argument of NODE came from (defaults, item, overrides, block and spec parameters)."""
+    from .. import compile_spec
+    from ..analysis.provenance import explain as why, ExplainError
+    from .tables import explain_table
+
+    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    try:
+        result = why(loaded, graph, node)
+    except ExplainError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NODE")
+    if as_json:
+        print(json.dumps(result.to_dict()))
+        return
+    console = Console(width=max(120, Console().width))
+    console.print(explain_table(result))
+    for line in result.trace:
+        console.print(f"  {line}", highlight=False)
+    for note in result.notes:
+        console.print(f"[bold]note:[/bold] {note}", highlight=False)
+
+
 def _version(value: bool) -> None:
     if value:
         from .. import __version__

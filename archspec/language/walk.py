@@ -36,6 +36,7 @@ class Env:
     trace: tuple[str, ...] = ()
     blocks_in_use: tuple[str, ...] = ()
     block_use: str = ""
+    bound: dict = field(default_factory=dict)  # {parameter: [value, origin, file:line:col, written?]} of this use
 
     def context(self) -> dict:
         """The validation context that evaluates expressions with these values."""
