@@ -11,6 +11,8 @@ import networkx as nx
 
 from ..errors import did_you_mean
 from ..ir.scopes import scope_tree
+from ..language.arguments import field_defaults
+from ..language.items import PRIMITIVES
 
 FROM = {
     "op": "the op's built-in default",
@@ -81,15 +83,29 @@ def explain(spec, graph: nx.DiGraph, name: str) -> Explanation:
     return _node(spec, graph, scope.nodes()[0])  # a conv unit or composite: its first node
 
 
-def _row(name: str, record: list) -> Row:
+def _row(name: str, record: list, file: str = "") -> Row:
     value, origin = record[0], record[1]
-    return Row(name, value, origin, record[2] if len(record) > 2 else "", record[3] if len(record) > 3 else "")
+    where = record[2] if len(record) > 2 else ""
+    if where and file and where.count(":") == 1:  # line:col in the item's own file
+        where = f"{file}:{where}"
+    return Row(name, value, origin, where, record[3] if len(record) > 3 else "")
+
+
+def _arguments(src: dict) -> list[Row]:
+    """Every argument of the item's model in its order (built-in defaults filled in), then sub-keys."""
+    recorded = src.get("args", {})
+    file = src["loc"].rsplit(":", 2)[0]
+    item = PRIMITIVES.get(src.get("item", ""))
+    builtin = field_defaults(item.model) if item is not None else {}
+    rows = [_row(k, recorded[k], file) if k in recorded else Row(k, v, "op") for k, v in builtin.items()
+            if k in recorded or v is not ...]
+    return rows + [_row(k, v, file) for k, v in recorded.items() if k not in builtin]
 
 
 def _node(spec, graph: nx.DiGraph, name: str) -> Explanation:
     src = graph.nodes[name]["src"]
     out = Explanation(name, "node", graph.nodes[name]["op"], src["loc"], list(src["trace"]))
-    out.arguments = [_row(k, v) for k, v in src.get("args", {}).items()]
+    out.arguments = _arguments(src)
     out.names = [_spec_name(spec, k, v) if v[1] == "spec" else _row(k, v) for k, v in src.get("names", {}).items()]
     bn = {r.name: r for r in out.arguments}.get("bn")
     if bn is not None and bn.origin == "auto" and bn.value is None:

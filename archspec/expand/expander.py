@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from ..language.arguments import merged_args, validate, with_bn_defaults
+from ..language.arguments import field_defaults, merged_args, validate, with_bn_defaults
 from ..language.blockcall import call_arguments
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
 from ..ir.graph import add_node, new_graph
@@ -93,13 +93,23 @@ class Expander:
             where = self._where[(id(env.doc), path)] = (str(env.doc.loc(path)), format_path(path))
         return where[0]
 
-    def provenance(self, args, data: dict, sources: dict, env: Env) -> dict:
+    def provenance(self, item: str, args, data: dict, sources: dict, env: Env, path: Path) -> dict:
         """What `archspec explain` reads: each argument's value and where it came from (expand.provenance)."""
         values = self._dumps.get(id(args))
         if values is None:
             values = self._dumps[id(args)] = (args, args.model_dump(mode="json", by_alias=True))
-        found, names = arg_record(values[1], data, sources, env, lambda p: self.loc(env, p))
-        return {"args": found, "names": names} if names else {"args": found}
+        model = PRIMITIVES[item].model
+        builtin = self._dumps.get(model)
+        if builtin is None:
+            builtin = self._dumps[model] = field_defaults(model)
+        own = env.doc.loc(path).file
+
+        def where(p: Path) -> str:
+            text = self.loc(env, p)
+            return text[len(own) + 1:] if text.startswith(own + ":") else text
+
+        found, names = arg_record(values[1], builtin, data, sources, env, where)
+        return {"item": item, "args": found, **({"names": names} if names else {})}
 
     def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path,
              why: dict | None = None) -> Value:
@@ -219,7 +229,8 @@ class Expander:
             return POISON
         op = spec.op_for(x.shape)  # `bn` is BatchNorm2d on a map, BatchNorm1d on a vector
         attrs = op.attrs(node.key, args, x.shape or (0,))
-        return self.emit(name, op.name, attrs, [x], env, node.key_path, self.provenance(args, data, sources, env))
+        why = self.provenance(node.key, args, data, sources, env, node.key_path)
+        return self.emit(name, op.name, attrs, [x], env, node.key_path, why)
 
     def conv_unit(self, data: dict, sources: dict, name: str, env: Env, x: Value, path: Path) -> Value:
         """conv -> batch norm -> activation, the nodes named conv, bn, act under `name`."""
@@ -227,7 +238,7 @@ class Expander:
         args = self.validate(PRIMITIVES["conv"].model, data, sources, path, env)
         if args is None or x.shape is None:
             return POISON
-        why = self.provenance(args, data, sources, env)  # one record, shared by the unit's nodes
+        why = self.provenance("conv", args, data, sources, env, path)  # one record, shared by the unit's nodes
         y = self.emit(f"{name}.conv", "conv2d", OPS["conv2d"].attrs("conv", args, x.shape), [x], env, path, why)
         if args.bn is not None:
             y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path, why)

@@ -1,14 +1,17 @@
 """Provenance: where each effective argument of a primitive came from, recorded in the node's `src` at
 expansion in a compact, JSON-able form that `archspec explain` reads (archspec.analysis.provenance).
 
-    src["args"]  {key: [value, origin, file:line:col, written?]} for every argument of the item's model;
-                 origin: "op" (the op's built-in default, no location), "default" (the file's `defaults:`),
-                 "item" (written on the item), "first"/"last" (an override of a repeat), "auto" (chosen
-                 by the residual's auto projection); `written` is the text when it was an expression.
-    src["names"] {name: [value, origin, file:line:col, written?]} for the block parameters and built-ins
-                 its expressions read; origin: "given" (at the block use), "param default" (declared),
-                 "input" (in_ch, in_h, in_w of the tensor entering the block use), "spec" (a parameter or
-                 `let` value of the spec, read by the network's own items).
+    src["item"]  the item key whose argument model the node was built from ("conv", "linear", ...)
+    src["args"]  {key: [value, origin, where?, written?]} for each argument that was given, or whose
+                 built-in default was turned into another value; every other argument of the item's
+                 model has its built-in default. origin: "op" (the op's built-in default), "default"
+                 (the file's `defaults:`), "item" (written on the item), "first"/"last" (an override of
+                 a repeat), "auto" (chosen by the residual's auto projection); where: "line:col" in the
+                 item's own file (src["loc"]), else "file:line:col"; written: the expression's text.
+    src["names"] {name: [value, origin, where?, written?]} for the block parameters and built-ins its
+                 expressions read; origin: "given" (at the block use), "param default" (declared),
+                 "input" (in_ch, in_h, in_w of the tensor entering the block use), "spec" (a parameter
+                 or `let` value of the spec, read by the network's own items).
 """
 from __future__ import annotations
 
@@ -36,15 +39,16 @@ def plain(value: Any) -> Any:
     return value if isinstance(value, (int, float, bool, str, list, dict, type(None))) else str(value)
 
 
-def arg_record(values: dict, data: dict, sources: dict, env: Env, where) -> tuple[dict, dict]:
-    """(src["args"], src["names"]) for an item whose validated arguments dump to `values`; `where(path)`
-    gives the file:line:col text of a path in env's file."""
+def arg_record(values: dict, builtin: dict, data: dict, sources: dict, env: Env, where) -> tuple[dict, dict]:
+    """(src["args"], src["names"]) for an item whose validated arguments dump to `values` and whose model's
+    built-in defaults are `builtin`; `where(path)` gives the compact location of a path in env's file."""
     args: dict = {}
     names: dict = {}
     for key, value in values.items():
         path = sources.get((key,))
         if path is None:
-            args[key] = [value, "op"]
+            if key not in builtin or builtin[key] != value:  # a default the model turned into a value
+                args[key] = [value, "op"]
             continue
         record = [value, origin(path), where(path)]
         written = data.get(key)
