@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .pipeline import compile_spec, load_spec, lower, Spec
+from .pipeline import compile_spec, load_library, load_spec, lower, Spec
 from .errors import Diagnostic, SpecError, note_compiling
 from .ops import OpDef, Sample, ShapeError, register_op
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec", "load_spec",
+__all__ = ["Diagnostic", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
+           "explain", "load_library", "load_spec",
            "lower", "register_op", "stats"]
 
 
@@ -23,6 +24,14 @@ def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None
     from .analysis.report import stats_dict
     spec, graph = compile_spec(spec_or_path, overrides)
     return stats_dict(spec, graph)
+
+
+def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None):
+    """Where each argument of an IR node (or parameter of a block use) came from: an Explanation with
+    `arguments` and `names` rows (name, value, origin, where, written) and `notes`; `archspec explain`."""
+    from .analysis.provenance import explain as why
+    spec, graph = compile_spec(spec_or_path, overrides)
+    return why(spec, graph, node)
 
 
 def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None,

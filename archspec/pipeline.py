@@ -38,8 +38,8 @@ from .language.values import evaluate_value, NotYetKnown
 from .language.walk import BlockRef, BUILTINS, Env
 from .language.pydantic_errors import diagnostics_from
 from .source.documents import load_document
-from .language.libraries import load_imports
-from .source.yamlsource import SourceDoc
+from .language.libraries import library_file, load_imports, PREFIX
+from .source.yamlsource import load_yaml_file, SourceDoc
 
 MAX_INPUT_SIZE = 65_536
 PASSES = (("mark_train_only", mark_train_only), ("count", count))  # run by lower() in this order, after expansion
@@ -73,6 +73,61 @@ class Spec:
         return self.source.file
 
 
+@dataclass
+class LibrarySpec:
+    """A block library file, validated and checked on its own (what `archspec validate` and `blocks` read)."""
+
+    source: SourceDoc
+    doc: L.LibraryDoc
+    blocks: dict[str, BlockRef] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+
+SPEC_ONLY_KEYS = frozenset({"network", "head", "name", "input", "extends"})
+
+
+def is_library(path: str | FsPath) -> bool:
+    """Whether path names a block library: `archspec:NAME`, or a file with `blocks:` and none of a spec's
+    own keys (network, head, name, input, extends)."""
+    if str(path).startswith(PREFIX):
+        return True
+    try:
+        data = load_yaml_file(path).data
+    except SpecError:
+        return False
+    return isinstance(data, dict) and "blocks" in data and not SPEC_ONLY_KEYS & set(data)
+
+
+def load_library(path: str | FsPath) -> LibrarySpec:
+    """Load a block library (a file, or `archspec:NAME` for a shipped one) with what it imports, and check
+    every block in it; raise SpecError with every located mistake at once."""
+    source = load_yaml_file(library_file(str(path)))
+    if not isinstance(source.data, dict) or SPEC_ONLY_KEYS & set(source.data):
+        raise SpecError([Diagnostic("a block library is a mapping with blocks (and doc, imports, defaults), "
+                                    "without a spec's network, head, name, input or extends", source.loc(()))])
+    try:
+        doc = L.LibraryDoc.model_validate(source.data)
+    except ValidationError as exc:
+        raise SpecError(diagnostics_from(exc, source, (), L.LibraryDoc)) from None
+    sink = DiagnosticSink()
+    blocks: dict[str, BlockRef] = {}
+    for library in load_imports(source, doc.imports, sink, {}, (str(FsPath(source.file).resolve()),)):
+        _collect_blocks(library.model.blocks, library.doc, _collect_defaults(library.model.defaults, library.doc, sink),
+                        blocks, sink)
+    _collect_blocks(doc.blocks, source, _collect_defaults(doc.defaults, source, sink), blocks, sink)
+    sink.raise_if_any()
+    for name, block in blocks.items():
+        blocks[name] = replace(block, body=Parser(block.doc, sink).seq(block.definition.body, block.path + ("body",)))
+    checker = Checker(blocks, sink)
+    _check_blocks(checker, blocks)
+    checker.recursion([])
+    sink.raise_if_any()
+    return LibrarySpec(source, doc, blocks)
+
+
 def load_spec(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Spec:
     """Load and validate a spec file (with what it extends and imports); raise SpecError with every
     located mistake."""
@@ -91,6 +146,10 @@ def _spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None) ->
     if not isinstance(source.data, dict):
         raise SpecError([Diagnostic("a spec is a mapping with name, input, network (and more)",
                                     source.loc(()))])
+    if "blocks" in source.data and not SPEC_ONLY_KEYS & set(source.data):
+        raise SpecError([Diagnostic("this is a block library (blocks, no network), not a spec", source.loc(()), (),
+                                    "import it from a spec (imports: [...]); `archspec validate` and `archspec "
+                                    "blocks` check and list a library on its own")])
     try:
         doc = L.SpecDoc.model_validate(source.data)
     except ValidationError as exc:
@@ -186,7 +245,13 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
     checker.body(spec.network, "", top)
     checker.body(spec.head, "head", top)
     top.ids.check_outputs(spec.doc.outputs, ("outputs",))
-    for block in spec.blocks.values():
+    _check_blocks(checker, spec.blocks)
+    checker.recursion([spec.network, spec.head])
+
+
+def _check_blocks(checker: Checker, blocks: dict[str, BlockRef]) -> None:
+    """The checks over every block's `checks:` rules and body (with its ids), used or not."""
+    for block in blocks.values():
         inputs = tuple(block.definition.inputs)
         scope = Scope(block.doc, frozenset(block.definition.params) | frozenset(BUILTINS), block.defaults,
                       block.block_params, checker.id_table([block.body], inputs, block.doc))
@@ -195,9 +260,8 @@ def check(spec: Spec, sink: DiagnosticSink) -> None:
         scope.ids.check_outputs(block.definition.outputs, block.path + ("outputs",))
         for i, name in enumerate(inputs):
             if name == "input" or name in inputs[:i]:
-                sink.add(Diagnostic(f"'{name}' is {'reserved' if name == 'input' else 'listed twice'}",
-                                    block.doc.loc(block.path + ("inputs", i)), block.path + ("inputs", i)))
-    checker.recursion([spec.network, spec.head])
+                checker.sink.add(Diagnostic(f"'{name}' is {'reserved' if name == 'input' else 'listed twice'}",
+                                            block.doc.loc(block.path + ("inputs", i)), block.path + ("inputs", i)))
 
 
 def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, ...] | None:

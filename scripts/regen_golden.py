@@ -64,7 +64,7 @@ def wrn_grid() -> list[dict]:
 
 def main() -> None:
     GOLDEN.mkdir(parents=True, exist_ok=True)
-    for spec_path in sorted((ROOT / "specs").glob("*.yaml")):  # specs/lib/ holds block libraries
+    for spec_path in sorted((ROOT / "specs").glob("*.yaml")):
         record, ir_text = golden_record(spec_path)
         out = GOLDEN / f"{spec_path.stem}.json"
         out.write_text(json.dumps(record, indent=1) + "\n")

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("ARCHSPEC_DEBUG", "1")  # ARCHSPEC_DEBUG=0 pytest ... to time the suite without it
 
-SPECS = sorted((ROOT / "specs").glob("*.yaml"))  # specs/lib/ holds block libraries
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 
 def pytest_generate_tests(metafunc):

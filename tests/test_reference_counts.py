@@ -45,7 +45,7 @@ def test_reduction_a_is_one_block_shared_by_three_networks():
                        ("inception_resnet_v2", (256, 256, 384, 384))):
         spec = archspec.load_spec(ROOT / "specs" / f"{name}.yaml")
         block = spec.blocks["reduction_a"]
-        assert block.doc.file.endswith("specs/lib/inception.yaml"), name
+        assert block.doc.file.endswith("archspec/library/inception.yaml"), name
         use = next(item for item in spec.doc.network if isinstance(item, dict) and "reduction_a" in item)
         assert tuple(use["reduction_a"][p] for p in "klmn") == kkmn
 

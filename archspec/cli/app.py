@@ -215,9 +215,17 @@ def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_def
 
 @app.command()
 def validate(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT) -> None:
-    """Check SPEC (syntax, keys, types, parameters, shapes) without building a module."""
-    from .. import compile_spec
+    """Check SPEC (syntax, keys, types, parameters, shapes) without building a module.
 
+    SPEC may also be a block library (a file with `blocks:` and no `network:`, or archspec:NAME for a
+    shipped one): then every block in it is checked."""
+    from .. import compile_spec
+    from ..pipeline import is_library, load_library
+
+    if is_library(spec):
+        library = _run(lambda: load_library(spec))
+        print(f"{spec}: ok (block library, {len(library.blocks)} blocks)")
+        return
     loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
     print(f"{spec}: ok ({loaded.name}, {graph.number_of_nodes()} ops)")
 
@@ -250,17 +258,21 @@ def ir(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
 
 
 @app.command()
-def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own and imported blocks to list too.",
+def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own and imported blocks to list too, or a "
+                                                  "block library (a file, or archspec:NAME for a shipped one).",
                                                   show_default=False),
            builtins: bool = typer.Option(True, "--builtins/--no-builtins", help="Also list built-in ops.")) -> None:
     """List built-in ops and composites, and SPEC's blocks with their parameters and definition site.
 
-    With SPEC, every block the spec defines or imports is listed, with each parameter's type, default
-    and where the block is written (file:line:col)."""
+    With SPEC, every block the spec (or library) defines or imports is listed, with each parameter's type,
+    default and where the block is written (file:line:col). `archspec blocks archspec:inception --no-builtins`
+    lists a shipped library's blocks."""
     from .. import load_spec
     from ..analysis.catalog import block_entries, builtin_entries
+    from ..pipeline import is_library, load_library
 
-    entries = block_entries(_run(lambda: load_spec(spec))) if spec else []
+    load = load_library if spec and is_library(spec) else load_spec
+    entries = block_entries(_run(lambda: load(spec))) if spec else []
     if builtins or not spec:
         entries += builtin_entries()
     table = Table(title="blocks and ops" + (f" available to {spec}" if spec else ""), title_justify="left")
@@ -269,6 +281,39 @@ def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own an
     for entry in entries:
         table.add_row(entry.name, entry.kind, entry.params, entry.doc, entry.where)
     Console(width=max(140, Console().width)).print(table)
+
+
+EXPLAIN_HELP = ("Show where each argument of NODE came from: the op's built-in default, the file's defaults "
+                "(file:line), the item, a first/last override, the residual's auto projection, a block parameter "
+                "(its value and where it was given) or a spec parameter (its default or --set).\n\n"
+                "NODE is an IR node (`archspec ir SPEC` lists them), a conv unit or a block use, e.g. "
+                "reduction_a.branch1.1.conv or inception_a.0. Values nobody wrote on the item are highlighted.")
+
+
+@app.command(help=EXPLAIN_HELP)
+def explain(spec: Path = SPEC_ARG,
+            node: str = typer.Argument(..., help="An IR node, conv unit or block use of SPEC.", show_default=False),
+            set_: Optional[List[str]] = SET_OPT,
+            as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table.")) -> None:
+    """Show where each argument of NODE came from (defaults, item, overrides, block and spec parameters)."""
+    from .. import compile_spec
+    from ..analysis.provenance import explain as why, ExplainError
+    from .tables import explain_table
+
+    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    try:
+        result = why(loaded, graph, node)
+    except ExplainError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NODE")
+    if as_json:
+        print(json.dumps(result.to_dict()))
+        return
+    console = Console(width=max(120, Console().width))
+    console.print(explain_table(result))
+    for line in result.trace:
+        console.print(f"  {line}", highlight=False)
+    for note in result.notes:
+        console.print(f"[bold]note:[/bold] {note}", highlight=False)
 
 
 def _version(value: bool) -> None:

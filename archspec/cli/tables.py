@@ -135,3 +135,29 @@ def diff_totals(result) -> str:
             f"MACs: {ma:,} -> {mb:,}, delta {signed(mb - ma)}{pct(ma, mb)}\n"
             f"FLOPs = 2 x MACs: {2 * ma:,} -> {2 * mb:,}, delta {signed(2 * (mb - ma))}\n"
             f"counting: {CONVENTION}" + ("" if result.changed else "\nno differences"))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def explain_table(explanation) -> Table:
+    """Each argument of a node (or parameter of a block use), its value and where it came from; values
+    nobody wrote on the item (file defaults, built-in defaults, the auto projection) stand out."""
+    title = (f"{explanation.name}: {explanation.kind} ({explanation.what}), written at {explanation.loc}")
+    table = Table(title=title, title_justify="left")
+    for column in ("argument", "value", "from", "where"):
+        table.add_column(column, overflow="fold")
+    styles = {"default": "bold yellow", "auto": "bold yellow", "op": "dim"}
+    for row in explanation.arguments + explanation.names:
+        source = row.source + (f" `{row.written}`" if row.written else "")
+        table.add_row(row.name, _cell(row.value), source, row.where, style=styles.get(row.origin))
+        if row is explanation.arguments[-1] and explanation.names:
+            table.add_section()
+    return table

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from ..language.arguments import merged_args, validate, with_bn_defaults
+from ..language.arguments import field_defaults, merged_args, validate, with_bn_defaults
 from ..language.blockcall import call_arguments
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
 from ..ir.graph import add_node, new_graph
@@ -29,6 +29,7 @@ from ..ir.passes.shapes import infer_node_shape
 from ..language.syntax import Arg, BlockUse, Merge, Node, OpItem, Seq
 from ..language.values import evaluate_value
 from ..language.walk import BlockRef, Env, interpolate, POISON, Value
+from .provenance import arg_record, plain
 from .references import bind as bind_id, operands, read_from, several, single
 
 MAX_BLOCK_DEPTH = 32
@@ -46,6 +47,7 @@ class Expander:
         self.graph: nx.DiGraph = new_graph(graph_name)
         self._validated: dict = {}  # memo of successful argument validations, see validate()
         self._where: dict = {}  # memo of (file:line:col, key path) text per item
+        self._dumps: dict = {}  # memo of validated arguments as plain data, for provenance
         self.namer = Namer()
         self.origin: dict[str, tuple[Env, Path]] = {}  # node -> where its item was written (for dead ends)
 
@@ -86,8 +88,35 @@ class Expander:
         note_compiling(exc, "\n    ".join((where,) + env.trace))
 
     # ------------------------------------------------------------------ nodes
-    def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path) -> Value:
-        """Add one IR node and infer its shape (POISON when an input failed or the shape is wrong)."""
+    def loc(self, env: Env, path: Path) -> str:
+        """file:line:col of path in env's file (memoized)."""
+        where = self._where.get((id(env.doc), path))
+        if where is None:
+            where = self._where[(id(env.doc), path)] = (str(env.doc.loc(path)), format_path(path))
+        return where[0]
+
+    def provenance(self, item: str, args, data: dict, sources: dict, env: Env, path: Path) -> dict:
+        """What `archspec explain` reads: each argument's value and where it came from (expand.provenance)."""
+        values = self._dumps.get(id(args))
+        if values is None:
+            values = self._dumps[id(args)] = (args, args.model_dump(mode="json", by_alias=True))
+        model = PRIMITIVES[item].model
+        builtin = self._dumps.get(model)
+        if builtin is None:
+            builtin = self._dumps[model] = field_defaults(model)
+        own = env.doc.loc(path).file
+
+        def where(p: Path) -> str:
+            text = self.loc(env, p)
+            return text[len(own) + 1:] if text.startswith(own + ":") else text
+
+        found, names = arg_record(values[1], builtin, data, sources, env, where)
+        return {"item": item, "args": found, **({"names": names} if names else {})}
+
+    def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path,
+             why: dict | None = None) -> Value:
+        """Add one IR node and infer its shape (POISON when an input failed or the shape is wrong); `why`
+        is its arguments' provenance, kept in its src."""
         if any(v.node is None for v in inputs):
             return POISON
         if name in self.graph:
@@ -96,10 +125,9 @@ class Expander:
             self.error(env, path, f"the network expands to more than {MAX_OPS:,} ops; refusing to build it",
                        "check the repeat counts")
             raise SpecError(self.sink.items)
-        where = self._where.get((id(env.doc), path))
-        if where is None:
-            where = self._where[(id(env.doc), path)] = (str(env.doc.loc(path)), format_path(path))
-        src = {"loc": where[0], "path": where[1], "trace": list(env.trace)}
+        self.loc(env, path)
+        where = self._where[(id(env.doc), path)]
+        src = {"loc": where[0], "path": where[1], "trace": list(env.trace), **(why or {})}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
         self.origin[name] = (env, path)
         try:
@@ -216,7 +244,8 @@ class Expander:
             return POISON
         op = spec.op_for(x.shape)  # `bn` is BatchNorm2d on a map, BatchNorm1d on a vector
         attrs = op.attrs(node.key, args, x.shape or (0,))
-        return self.emit(name, op.name, attrs, [x], env, node.key_path)
+        why = self.provenance(node.key, args, data, sources, env, node.key_path)
+        return self.emit(name, op.name, attrs, [x], env, node.key_path, why)
 
     def conv_unit(self, data: dict, sources: dict, name: str, env: Env, x: Value, path: Path) -> Value:
         """conv -> batch norm -> activation, the nodes named conv, bn, act under `name`."""
@@ -224,17 +253,12 @@ class Expander:
         args = self.validate(PRIMITIVES["conv"].model, data, sources, path, env)
         if args is None or x.shape is None:
             return POISON
-        y = self.emit(f"{name}.conv", "conv2d", OPS["conv2d"].attrs("conv", args, x.shape), [x], env, path)
+        why = self.provenance("conv", args, data, sources, env, path)  # one record, shared by the unit's nodes
+        y = self.emit(f"{name}.conv", "conv2d", OPS["conv2d"].attrs("conv", args, x.shape), [x], env, path, why)
         if args.bn is not None:
-            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path)
+            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path, why)
         if args.act != "none":
-            y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path)
-        return y
-
-        if args.bn is not None:
-            y = self.emit(f"{name}.bn", "batchnorm2d", bn_attrs(args.bn, args.out), [y], env, path)
-        if args.act != "none":
-            y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path)
+            y = self.emit(f"{name}.act", "act", {"fn": args.act}, [y], env, path, why)
         return y
 
     # ------------------------------------------------------------------ blocks
@@ -254,6 +278,20 @@ class Expander:
                     text, object, owner + ("checks", j, "message"), env)))
                 ok = False
         return ok
+
+    def bound(self, block: BlockRef, values: dict, given: dict, env: Env) -> dict:
+        """{parameter: [value, origin, file:line:col, written?]}: each parameter of a block use, given at the
+        use (its text when an expression) or its declared default."""
+        out = {}
+        for k, value in values.items():
+            if k in given:
+                written, path = given[k]
+                out[k] = [plain(value), "given", self.loc(env, path)]
+                if isinstance(written, str) and written != value:
+                    out[k].append(written)
+            else:
+                out[k] = [plain(value), "param default", str(block.doc.loc(block.path + ("params", k, "default")))]
+        return out
 
     def block_use(self, node: BlockUse, name: str, env: Env, x: Value, overrides: dict) -> Value:
         """Bind the use's arguments (evaluated in the caller's scope) and expand the block's body."""
@@ -284,13 +322,14 @@ class Expander:
         if values:
             bound = ", ".join(f"{k}={v}" for k, v in values.items())
             where += f" with {bound if len(bound) <= 100 else bound[:97] + '...'}"
+        bound = self.bound(block, values, given, env)
         inner = Env(block.doc, dict(values), block.defaults, block.block_params,
-                    env.trace + (where,), env.blocks_in_use + (key,), name, ids).with_input(x)
+                    env.trace + (where,), env.blocks_in_use + (key,), name, ids=ids, bound=bound).with_input(x)
         if not self.run_checks(block.definition.checks, block.path, inner):
             return POISON
         # setdefault: when a block's body is a single block use it is inlined, and the outer block names the scope
         self.graph.graph["scopes"].setdefault(name, {"kind": "block", "key": key, "parent": env.block_use,
-                                                     "loc": str(env.doc.loc(node.path))})
+                                                     "loc": str(env.doc.loc(node.path)), "bound": bound})
         out = self.seq(block.body, name, inner, x)
         return self.block_outputs(block, inner, out)
 

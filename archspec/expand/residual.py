@@ -70,8 +70,10 @@ def _auto_shortcut(ex: Expander, args: L.ResidualArgs, base: tuple, name: str, e
                    pre: Value, out: Value) -> Value:
     """Identity when shapes agree, else a 1x1 projection of the (pre-activated) input, named `name`."""
     where = base + ("shortcut",)
-    sources = {(k,): base + ("projection", k) for k in args.projection}
-    defaults = env.defaults.get("conv", ({}, ()))[0]
+    defaults, dpath = env.defaults.get("conv", ({}, ()))
+    sources = {**{(k,): dpath + (k,) for k in defaults},  # what explain reports: file default, auto, projection
+               **{(k,): where for k in ("out", "kernel", "stride", "bn", "act")},
+               **{(k,): base + ("projection", k) for k in args.projection}}
     if x.shape is None or out.shape is None or pre.shape is None:
         return POISON
     if x.shape == out.shape:

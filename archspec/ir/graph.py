@@ -4,7 +4,8 @@ Node attributes
     op      name of a primitive in archspec.ops.OPS
     attrs   the op's arguments (plain JSON-able values)
     inputs  ordered list of producer node names (edges mirror it; order matters for concat)
-    src     where the node came from: {"loc": "file:line:col", "path": "network[3].conv", "trace": [...]}
+    src     where the node came from: {"loc": "file:line:col", "path": "network[3].conv", "trace": [...]},
+            and for a primitive "args"/"names": each argument's provenance (archspec.expand.provenance)
     scope   innermost block use that produced it ("inception_a.2"), "" at top level
     meta    results of passes: shape, params, macs
 Graph attributes

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticUndefined
 
 from ..errors import Diagnostic, Path
 from .items import PRIMITIVES
@@ -51,3 +52,19 @@ def validate(model: type[BaseModel], data: Any, sources: dict, base: Path, doc: 
         return model.model_validate(data, context=context), []
     except ValidationError as exc:
         return None, diagnostics_from(exc, doc, base, model, sources, trace)
+
+
+def field_defaults(model: type[BaseModel]) -> dict:
+    """{key: built-in default as plain data, or Ellipsis for a required key} of an argument model, in its
+    order (what `archspec explain` shows for an argument nobody gave)."""
+    out: dict = {}
+    for name, info in model.model_fields.items():
+        default = info.default
+        if default is PydanticUndefined:
+            default = ...
+        elif isinstance(default, BaseModel):
+            default = default.model_dump(mode="json", by_alias=True)
+        elif isinstance(default, tuple):
+            default = list(default)
+        out[info.alias or name] = default
+    return out

@@ -46,6 +46,7 @@ class Env:
     block_use: str = ""
     # id -> every value it was bound to so far, in order: shared (not copied) by the envs of one block
     ids: dict = field(default_factory=dict, compare=False, hash=False)
+    bound: dict = field(default_factory=dict)  # {parameter: [value, origin, file:line:col, written?]} of this use
 
     def context(self) -> dict:
         """The validation context that evaluates expressions with these values."""

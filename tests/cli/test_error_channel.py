@@ -38,7 +38,7 @@ def test_an_internal_error_while_parsing_is_reported_as_a_bug_with_the_item(monk
     assert "Traceback (most recent call last)" in result.output and "internal oops" in result.output
     assert "this is a bug in archspec" in result.output and "`archspec stats` on " in result.output
     # the item the parser was reading: file:line:col and key path
-    assert "while compiling specs/lib/preact.yaml:" in result.output.replace(str(ROOT) + "/", "")
+    assert "while compiling archspec/library/preact.yaml:" in result.output.replace(str(ROOT) + "/", "")
     assert "(blocks.B.body[0].residual.body[0].for.do[1])" in result.output
     assert "1 error" not in result.output
 
@@ -51,9 +51,9 @@ def test_an_internal_error_while_building_names_the_item_and_the_block_uses(monk
     assert result.exit_code == BUG_EXIT, result.output
     output = result.output.replace(str(ROOT) + "/", "")
     assert "KeyError: 'no shape'" in output and "this is a bug in archspec" in output
-    assert "while compiling specs/lib/preact.yaml:22:9 (blocks.B.body[0])" in output
+    assert "while compiling archspec/library/preact.yaml:22:9 (blocks.B.body[0])" in output
     assert "in block 'stage' used at specs/wrn.yaml:35:5 (network[2])" in output
-    assert "in block 'B' used at specs/lib/preact.yaml:44:9 (blocks.stage.body[0])" in output
+    assert "in block 'B' used at archspec/library/preact.yaml:44:9 (blocks.stage.body[0])" in output
 
 
 def test_the_python_api_raises_the_original_exception_with_a_note(monkeypatch):

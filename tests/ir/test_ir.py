@@ -69,7 +69,7 @@ def test_nodes_carry_their_spec_location():
     _, graph = archspec.compile_spec(ROOT / "specs" / "inception_v4.yaml")
     node = graph.nodes["reduction_a.branch1.2.conv"]
     assert node["src"]["path"] == "blocks.reduction_a.body[0].concat[1][2].conv"
-    assert node["src"]["loc"].endswith("specs/lib/inception.yaml:31:46")  # the imported block library
+    assert node["src"]["loc"].endswith("archspec/library/inception.yaml:31:46")  # the imported block library
     assert node["src"]["trace"][0].startswith("in block 'reduction_a' used at")
     assert "inception_v4.yaml:" in node["src"]["trace"][0]
     assert node["scope"] == "reduction_a"
