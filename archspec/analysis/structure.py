@@ -63,7 +63,8 @@ def conv_unit(graph: nx.DiGraph, name: str) -> str | None:
 
 def _node_signature(data: dict, widths: bool) -> tuple:
     attrs = data["attrs"]
-    skip = () if widths else OPS[data["op"]].width_attrs
+    op = OPS[data["op"]]
+    skip = op.schedule_attrs + (() if widths else op.width_attrs)
     return (data["op"],) + tuple((k, str(v)) for k, v in sorted(attrs.items()) if k not in skip)
 
 

@@ -51,6 +51,7 @@ class DropPathOp(OpDef):
     name, category = "drop_path", "other"
     items = {"drop_path": "stochastic depth: drops whole samples in training, scales by 1/(1-p)"}
     args, main, defaults_key = DropPathArgs, "p", "drop_path"
+    schedule_attrs = ("p",)  # blocks that differ only in their rate are one block type
     samples = (Sample((4, 3, 3), ({"drop_path": 0.1},)),
                Sample((4, 3, 3), ({"for": {"each": "w", "in": [4, 4, 4], "do": [{"drop_path": "0.2 * i / 2"}]}},)),
                Sample((4, 2, 2), ("global_avgpool", {"drop_path": {"p": 0}})))

@@ -84,6 +84,8 @@ class OpDef:
     input_ranks: ClassVar[tuple[int, ...] | None] = None  # ops sharing an item key differ here
     tuple_attrs: ClassVar[tuple[str, ...]] = ()  # attrs that are tuples (JSON writes lists)
     width_attrs: ClassVar[tuple[str, ...]] = ()  # channel widths, ignored when comparing block structure
+    # attributes a schedule varies from use to use (a drop-path rate), always ignored when comparing block structure
+    schedule_attrs: ClassVar[tuple[str, ...]] = ()
     # Whether backward does not read this op's output, so a following ReLU may overwrite it in place.
     inplace_safe_output: ClassVar[bool] = False
     samples: ClassVar[tuple[Sample, ...]] = ()

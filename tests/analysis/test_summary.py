@@ -79,3 +79,24 @@ def test_summary_command_takes_overrides():
                                  "--set", "k=2"])
     assert result.exit_code == 0, result.output
     assert "B x2" in result.output and "128x8x8" in result.output
+
+
+
+def test_a_drop_path_schedule_does_not_split_block_types(write_spec):
+    """Blocks that differ only in their drop-path rate are one block type (drawn once, used three times)."""
+    from archspec.analysis.structure import block_types
+
+    path = write_spec("""
+name: scheduled
+input: [4, 4, 4]
+blocks:
+  b:
+    params: {p: float}
+    body:
+      - conv: {out: 4, kernel: 1}
+      - drop_path: p
+network:
+  - for: {each: i, in: 3, do: [b: {p: 0.1 * (i + 1)}]}
+""")
+    types = block_types(archspec.compile_spec(path)[1])
+    assert [(t.key, len(t.uses)) for t in types] == [("b", 3)]
