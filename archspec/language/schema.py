@@ -98,6 +98,8 @@ class BlockDef(Strict):
     """Rules the parameters of each use must satisfy."""
     body: list[Any]
     """The block's items, in order."""
+    init: dict[str, Any] = {}
+    """How the weights inside this block are initialised (over the spec's `init`; archspec.language.init)."""
 
 
 class LibraryDoc(Strict):
@@ -132,6 +134,8 @@ class SpecDoc(Strict):
     head: list[Any] = []
     features: list[str] = []
     """Feature taps for `features_only` backbones: node or block-use names (default: one per stride)."""
+    init: dict[str, Any] = {}
+    """How weights are initialised, per op kind and per named item (archspec.language.init)."""
 
 
 TYPE_OF = _TYPE_NAMES

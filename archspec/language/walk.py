@@ -36,6 +36,7 @@ class Env:
     trace: tuple[str, ...] = ()
     blocks_in_use: tuple[str, ...] = ()
     block_use: str = ""
+    init: tuple = ()  # the `init:` mappings in force, innermost first (archspec.language.init.InitSet)
 
     def context(self) -> dict:
         """The validation context that evaluates expressions with these values."""
@@ -59,6 +60,7 @@ class BlockRef:
     path: Path
     defaults: dict = field(default_factory=dict, hash=False, compare=False)
     body: Seq | None = field(default=None, hash=False, compare=False)
+    init: object = field(default=None, hash=False, compare=False)  # its own `init:` (an InitSet) or None
 
     @property
     def block_params(self) -> frozenset[str]:
