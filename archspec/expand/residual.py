@@ -94,7 +94,7 @@ def _zero_init_last(ex: Expander, node: Residual, env: Env, pre: Value, out: Val
         name = data["inputs"][0]
     if out.node is None:
         return
-    ends = f"ends in {graph.nodes[name]['op']} '{name}'" if name is not None and name != pre.node else "reaches its input"
+    ends = f"ends in {graph.nodes[name]['op']}" if name is not None and name != pre.node else "reaches its input"
     path = node.key_path  # once per residual item, whatever block use it is expanded in
     ex.sink.add(Diagnostic(f"zero_init_last: this residual body {ends}, not in a norm (with a scale) or a "
                            f"layer scale", env.doc.loc(path), path,

@@ -133,6 +133,10 @@ def initialiser(value: Any, doc: SourceDoc, path: Path, sink: DiagnosticSink) ->
     """`zeros` or `{fn: trunc_normal, std: 0.02}` -> the IR record, validated against the closed list."""
     name, args, name_path = value, {}, path
     if isinstance(value, dict):
+        if "fn" not in value:
+            sink.add(Diagnostic("missing required key 'fn'", doc.loc(path), path,
+                                f"name the initialiser: {{fn: normal, std: 0.01}}; choose from {', '.join(INIT_FNS)}"))
+            return None
         args = {k: v for k, v in value.items() if k != "fn"}
         name, name_path = value["fn"], path + ("fn",)
     if not isinstance(name, str) or name not in INIT_FNS:
