@@ -38,6 +38,7 @@ from .language.values import evaluate_value, NotYetKnown
 from .language.walk import BlockRef, BUILTINS, Env
 from .language.pydantic_errors import diagnostics_from
 from .source.documents import load_document
+from .language.init import InitSet, item_names, parse_init
 from .language.libraries import library_file, load_imports, PREFIX
 from .source.yamlsource import load_yaml_file, SourceDoc
 
@@ -58,6 +59,7 @@ class Spec:
     overrides: dict[str, Any] = field(default_factory=dict)  # as given (--set or the API)
     network: Seq | None = None  # the syntax trees of `network` and `head`
     head: Seq | None = None
+    init: InitSet | None = None  # the file's `init:` (blocks carry their own)
 
     @property
     def scope(self) -> dict[str, Any]:
@@ -172,11 +174,15 @@ def _spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None) ->
     sink.raise_if_any()
     # Every item list is parsed once, here, and its mistakes reported with the checks' below.
     for name, block in blocks.items():
-        blocks[name] = replace(block, body=Parser(block.doc, sink).seq(block.definition.body, block.path + ("body",)))
+        body = Parser(block.doc, sink).seq(block.definition.body, block.path + ("body",))
+        init = parse_init(block.definition.init, block.doc, block.path + ("init",), (block.path + ("body",),),
+                          item_names([body]), sink)
+        blocks[name] = replace(block, body=body, init=init)
     parser = Parser(source, sink)
     network = parser.seq(doc.network, ("network",))
     head = parser.seq(doc.head, ("head",)) if doc.head else None
-    spec = Spec(source, doc, params, blocks, defaults, lets, dict(overrides or {}), network, head)
+    init = parse_init(doc.init, source, ("init",), (("network",), ("head",)), item_names([network, head]), sink)
+    spec = Spec(source, doc, params, blocks, defaults, lets, dict(overrides or {}), network, head, init)
     check(spec, sink)
     sink.raise_if_any()
     return spec
@@ -310,7 +316,8 @@ def lower(spec: Spec, debug: bool | None = None) -> nx.DiGraph:
 def _lower(spec: Spec, debug: bool) -> nx.DiGraph:
     sink = DiagnosticSink()
     ex = Expander(spec.blocks, sink, EXPANDERS, graph_name=spec.name)
-    env = Env(spec.source, spec.scope, spec.defaults, block_param_names(spec.doc.params))
+    env = Env(spec.source, spec.scope, spec.defaults, block_param_names(spec.doc.params),
+              init=(spec.init,) if spec.init else ())
     ex.run_checks(spec.doc.checks, (), env)
     sink.raise_if_any()
     shape = _input_shape(spec, env.context(), sink)

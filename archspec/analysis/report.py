@@ -6,7 +6,9 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..language.params import plain_values
+from ..ir.node import nodes
 from ..ir.scopes import scope_tree, stages
+from ..ops._init_fns import describe
 
 CONVENTION = ("MACs = multiply-accumulates of conv and linear layers at batch 1 in eval mode (macs_train adds "
               "heads that run only in training); "
@@ -64,6 +66,18 @@ def block_counts(graph: nx.DiGraph) -> dict[str, dict]:
     return out
 
 
+def init_rows(graph: nx.DiGraph) -> list[dict]:
+    """How the spec's `init:` initialises the weights: one row per op, tensor and initialiser, with the
+    number of nodes, in network order; tensors in no row keep PyTorch's default initialisation."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for n in nodes(graph):
+        for tensor, record in n.init.items():
+            key = (n.op, tensor, describe(record))
+            counts[key] = counts.get(key, 0) + 1
+    return [{"op": op, "tensor": tensor, "init": text, "nodes": count}
+            for (op, tensor, text), count in counts.items()]
+
+
 def stats_dict(spec, graph: nx.DiGraph) -> dict:
     """Everything `archspec stats --json` prints."""
     params, macs = totals(graph)
@@ -85,4 +99,5 @@ def stats_dict(spec, graph: nx.DiGraph) -> dict:
         "stages": [{"name": r.name, "kind": r.kind, "output": list(r.output), "params": r.params,
                     "macs": r.macs, **({"train_only": True} if r.train_only else {})} for r in stage_rows(graph)],
         "blocks": block_counts(graph),
+        "init": init_rows(graph),
     }

@@ -59,7 +59,7 @@ def layer_table(name: str, graph, depth: int) -> Table:
 
 
 def summary_footer(graph) -> str:
-    from ..analysis.report import CONVENTION
+    from ..analysis.report import CONVENTION, init_rows
     from ..analysis.summary import summary_totals
 
     info = summary_totals(graph)
@@ -67,7 +67,17 @@ def summary_footer(graph) -> str:
              f"FLOPs = 2 x MACs: {info['flops']:,} ({info['flops'] / 1e9:.3f} G)"]
     if info["macs_train"] != info["macs"]:
         lines.append(f"MACs in training (with auxiliary heads): {info['macs_train']:,}")
-    return "\n".join(lines) + f"\ncounting: {CONVENTION}"
+    return "\n".join(lines + init_lines(init_rows(graph))) + f"\ncounting: {CONVENTION}"
+
+
+def init_lines(rows: list[dict]) -> list[str]:
+    """The spec's initialisation, one line per op, tensor and initialiser (stats' "init" rows)."""
+    if not rows:
+        return ["init: PyTorch's defaults"]
+    width = max(len(f"{r['op']}.{r['tensor']}") for r in rows)
+    return ["init (tensors not listed: PyTorch's defaults):"] + [
+        f"  {r['op'] + '.' + r['tensor']:<{width}}  {r['init']}  ({r['nodes']} node{'s' if r['nodes'] != 1 else ''})"
+        for r in rows]
 
 
 def table_text(table: Table, width: int = 120) -> str:

@@ -12,6 +12,7 @@ this module depends on none of them.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 import networkx as nx
@@ -20,6 +21,7 @@ from ..language.arguments import field_defaults, merged_args, validate, with_bn_
 from ..language.blockcall import call_arguments
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
 from ..ir.graph import add_node, new_graph
+from ..language.init import for_item, node_init
 from ..language.items import MAX_REPEAT, PRIMITIVES
 from ..language.naming import item_name, Namer
 from ..ops import OPS, ShapeError
@@ -130,6 +132,8 @@ class Expander:
         src = {"loc": where[0], "path": where[1], "trace": list(env.trace), **(why or {})}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
         self.origin[name] = (env, path)
+        if env.init and (init := node_init(env.init, op)):
+            self.graph.nodes[name]["init"] = init
         try:
             shape = infer_node_shape(self.graph, name)
         except ShapeError as exc:
@@ -180,6 +184,8 @@ class Expander:
     def _instances(self, node: Node, name: str, env: Env, x: Value, transparent: bool) -> Value:
         """The item once, or once per repeat with first/last overrides."""
         mods = node.mods
+        if env.init and (rules := for_item(env.init, env.doc, mods.name, node.path)) is not None:
+            env = replace(env, init=(rules,) + env.init)  # `init: {item_name: {...}}` of the body it is in
         if mods.repeat is None:
             return self.one(node, name, env, x, {}, transparent)
         count = self.repeat_count(mods.repeat, env)
@@ -323,8 +329,9 @@ class Expander:
             bound = ", ".join(f"{k}={v}" for k, v in values.items())
             where += f" with {bound if len(bound) <= 100 else bound[:97] + '...'}"
         bound = self.bound(block, values, given, env)
-        inner = Env(block.doc, dict(values), block.defaults, block.block_params,
-                    env.trace + (where,), env.blocks_in_use + (key,), name, ids=ids, bound=bound).with_input(x)
+        inner = Env(block.doc, dict(values), block.defaults, block.block_params, env.trace + (where,),
+                    env.blocks_in_use + (key,), name, ids=ids, bound=bound,
+                    init=((block.init,) if block.init else ()) + env.init).with_input(x)
         if not self.run_checks(block.definition.checks, block.path, inner):
             return POISON
         # setdefault: when a block's body is a single block use it is inlined, and the outer block names the scope

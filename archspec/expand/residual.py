@@ -1,10 +1,12 @@
 """The residual composite: act(shortcut(x) + scale * drop_path(body(preact(x))))."""
 from __future__ import annotations
 
+from ..errors import Diagnostic
 from ..language import schema as L
+from ..language.init import zero_init_last
 from .expander import Expander
 from ..language.items import PRIMITIVES
-from ..ops import conv_out_size
+from ..ops import conv_out_size, OPS
 from ..language.syntax import Residual
 from ..language.walk import Env, POISON, Value
 
@@ -31,6 +33,8 @@ def expand_residual(ex: Expander, node: Residual, name: str, env: Env, x: Value)
     part = ex.namer.part  # the parts' names are claimed in order, in the residual's scope (see naming)
     pre = ex.seq(node.preact, part(name, "preact"), env, x) if node.preact else x
     out = ex.seq(node.body, name, env, pre)
+    if env.init and zero_init_last(env.init) is not None:
+        _zero_init_last(ex, node, env, pre, out)
 
     shortcut = args.shortcut
     if isinstance(shortcut, list):
@@ -88,3 +92,32 @@ def _auto_shortcut(ex: Expander, args: L.ResidualArgs, base: tuple, name: str, e
     data = {**defaults, "out": out.shape[0], "kernel": 1, "stride": list(stride), "bn": False, "act": "none",
             **args.projection}
     return ex.conv_unit(data, sources, name, env, pre, where)
+
+
+# Ops that pass a zero through unchanged, between a body's last norm (or layer scale) and its output.
+_PASS_ZERO = ("dropout", "drop_path", "identity", "scale")
+
+
+def _zero_init_last(ex: Expander, node: Residual, env: Env, pre: Value, out: Value) -> None:
+    """`zero_init_last`: the body's last norm or layer scale starts with a zero scale, so the block
+    starts as its shortcut. Found walking back from the body's output through ops that keep a zero."""
+    graph, name = ex.graph, out.node
+    while name is not None and name != pre.node:
+        data = graph.nodes[name]
+        opdef = OPS[data["op"]]
+        if opdef.category == "norm" or "layer_scale" in (opdef.name, *opdef.items):
+            if data["attrs"].get("affine", True):
+                data.setdefault("init", {})["weight"] = {"fn": "zeros", "why": "zero_init_last"}
+                return
+            break
+        if data["op"] not in _PASS_ZERO or len(data["inputs"]) != 1:
+            break
+        name = data["inputs"][0]
+    if out.node is None:
+        return
+    ends = f"ends in {graph.nodes[name]['op']}" if name is not None and name != pre.node else "reaches its input"
+    path = node.key_path  # once per residual item, whatever block use it is expanded in
+    ex.sink.add(Diagnostic(f"zero_init_last: this residual body {ends}, not in a norm (with a scale) or a "
+                           f"layer scale", env.doc.loc(path), path,
+                           "end the body with bn/layer_scale, or set `zero_init_last: false` in an init "
+                           "that covers it"))

@@ -8,6 +8,8 @@ Node attributes
             and for a primitive "args"/"names": each argument's provenance (archspec.expand.provenance)
     scope   innermost block use that produced it ("inception_a.2"), "" at top level
     meta    results of passes: shape, params, macs
+    init    (only where the spec's `init:` sets something) {tensor: {"fn": initialiser, **arguments}}: how
+            the backend initialises the node's weight/bias (archspec.language.init; absent = PyTorch's default)
 Graph attributes
     name, input (node name), outputs (node names), aux_outputs,
     scopes {path: {"kind": block|repeat|item, "key", "parent", "loc", "count"?, "in_block"?}}, read through
@@ -118,6 +120,8 @@ def from_json(data: dict) -> nx.DiGraph:
         if "shape" in meta:
             meta["shape"] = tuple(meta["shape"])
         graph.nodes[node["name"]]["meta"] = meta
+        if "init" in node:
+            graph.nodes[node["name"]]["init"] = node["init"]
     return graph
 
 

@@ -64,6 +64,11 @@ class Node:
         return self._data["meta"]
 
     @property
+    def init(self) -> dict[str, dict]:
+        """{tensor: initialiser record} set by the spec's `init:` (absent tensors keep PyTorch's default)."""
+        return self._data.get("init", {})
+
+    @property
     def shape(self) -> tuple[int, ...]:
         """The output shape without the batch dimension: (C, H, W) or (F,)."""
         return tuple(self.meta["shape"])

@@ -119,6 +119,8 @@ class BlockDef(Strict):
     outputs: list[Id] = []
     """Ids of its body the block returns, when it returns several (read as `use_id.out`);
     default: the output of its last item."""
+    init: dict[str, Any] = {}
+    """How the weights inside this block are initialised (over the spec's `init`; archspec.language.init)."""
 
 
 class LibraryDoc(Strict):
@@ -155,6 +157,8 @@ class SpecDoc(Strict):
     """Ids (of network or head items) the network returns, in order; default: the last item's output."""
     features: list[str] = []
     """Feature taps for `features_only` backbones: node or block-use names (default: one per stride)."""
+    init: dict[str, Any] = {}
+    """How weights are initialised, per op kind and per named item (archspec.language.init)."""
 
 
 TYPE_OF = _TYPE_NAMES

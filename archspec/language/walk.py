@@ -47,6 +47,7 @@ class Env:
     # id -> every value it was bound to so far, in order: shared (not copied) by the envs of one block
     ids: dict = field(default_factory=dict, compare=False, hash=False)
     bound: dict = field(default_factory=dict)  # {parameter: [value, origin, file:line:col, written?]} of this use
+    init: tuple = ()  # the `init:` mappings in force, innermost first (archspec.language.init.InitSet)
 
     def context(self) -> dict:
         """The validation context that evaluates expressions with these values."""
@@ -70,6 +71,7 @@ class BlockRef:
     path: Path
     defaults: dict = field(default_factory=dict, hash=False, compare=False)
     body: Seq | None = field(default=None, hash=False, compare=False)
+    init: object = field(default=None, hash=False, compare=False)  # its own `init:` (an InitSet) or None
 
     @property
     def block_params(self) -> frozenset[str]:

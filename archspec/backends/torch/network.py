@@ -18,6 +18,7 @@ from ...analysis.features import default_taps, named_taps, Tap
 from ...ir.node import node, nodes
 from ...ir.scopes import scope_tree
 from .codegen import class_name, define_class, forward_source
+from .init import initialise
 from .layout import module_layout, Unit
 
 
@@ -236,9 +237,11 @@ def _describe(model: nn.Module, graph: nx.DiGraph, taps: list[Tap]) -> None:
 
 def module_from_graph(graph: nx.DiGraph, seed: int | None = None, features_only: bool = False,
                       out_indices: Sequence[int] | None = None) -> nn.Module:
-    """Instantiate the module for a lowered graph; a seed makes the initial weights reproducible."""
+    """Instantiate the module for a lowered graph, its weights initialised as the spec's `init:` says; a
+    seed makes the initial weights reproducible."""
     def make() -> nn.Module:
-        return build_features(graph, out_indices) if features_only else build_network(graph)
+        model = build_features(graph, out_indices) if features_only else build_network(graph)
+        return initialise(model, graph)
 
     if seed is None:
         return make()
