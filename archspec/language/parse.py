@@ -91,6 +91,8 @@ def _shorthand(op: str, text: str) -> tuple:
         pair, word = _KEY_VALUE.match(token), _word(op, token)
         if pair:
             args[pair.group(1)], i = _value(op, tokens, pair.group(2), i)
+        elif word is not None and "stride" in word:  # `/2`, `/s`, `/2 if big else 1`: a value like any other
+            args["stride"], i = _value(op, tokens, token[1:], i)
         elif word is not None:
             args.update(word)
         elif spec.main and spec.main not in args:
