@@ -72,7 +72,15 @@ class SpecError(Exception):
 
 
 class SpecValueError(ValueError):
-    """A value the user wrote is wrong; the message says why (the catcher adds the location)."""
+    """A value the user wrote is wrong; the message says why and the hint, if any, what to do (the
+    catcher adds the location and shows the hint in parentheses)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
 
 
 class InternalError(RuntimeError):

@@ -89,7 +89,7 @@ def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], contex
         except NotYetKnown:
             values[name] = None  # checking: the value is known only when expanding
         except SpecValueError as exc:
-            report(path, str(exc), None)
+            report(path, exc.message, exc.hint)
             ok = False
     return values if ok else None
 
@@ -108,7 +108,7 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
         try:
             value = coerce(name, decls[name], value, blocks) if name in decls else value
         except SpecValueError as exc:
-            report(("<override>", name), str(exc), None)
+            report(("<override>", name), exc.message, exc.hint)
             continue
         given[name] = (value, ("<override>", name))
 

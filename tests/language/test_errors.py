@@ -454,8 +454,9 @@ def test_add_of_mismatched_shapes_in_a_residual_with_identity_shortcut(tmp_path)
                 - conv: 3x3 16 same
               shortcut: identity
         """)
-    assert where(d) == (5, 7, "network[0].residual")
-    assert "add needs identical shapes, got 16x16x16, 8x16x16" in d.message
+    assert where(d) == (7, 17, "network[0].residual.shortcut")  # the identity, not the add, is the mistake
+    assert d.message == "an identity shortcut needs the body to keep the shape, but it maps 8x16x16 to 16x16x16"
+    assert "shortcut: auto" in d.hint
 
 
 def test_spatial_size_collapsing_to_zero(tmp_path):

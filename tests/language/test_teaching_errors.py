@@ -6,9 +6,12 @@ opening quotes; columns are 1-based).
 """
 from __future__ import annotations
 
-import archspec
+import pytest
 
-from .test_errors import errors, where, write
+import archspec
+from archspec.language.items import MODIFIERS
+
+from .test_errors import errors, where, write, WIDTH_SPEC
 
 
 def compiled(tmp_path, text: str, overrides=None):
@@ -114,3 +117,240 @@ def test_true_and_false_are_not_parameter_names(tmp_path):
         """)
     assert where(d) == (3, 3, "params.true")
     assert "parameter name 'true' is reserved" in d.message
+
+
+# ---------------------------------------------------------------------------- modifiers and item keys
+
+def test_a_misspelled_modifier_is_named_with_did_you_mean(tmp_path):
+    (d,) = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - conv: 3x3 16
+            repaet: 3
+        """)
+    assert where(d) == (5, 5, "network[0].repaet")
+    assert d.message == "unknown modifier 'repaet'"
+    assert d.hint == "did you mean 'repeat'?"
+
+
+def test_a_misspelled_op_beside_a_misspelled_modifier_both_are_named(tmp_path):
+    first, second = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        blocks:
+          stage: {body: [identity]}
+        network:
+          - cnov: 3x3 16
+            repaet: 3
+        """)
+    assert where(first) == (6, 5, "network[0].cnov") and first.hint == "did you mean 'conv'?"
+    assert where(second) == (7, 5, "network[0].repaet") and second.hint == "did you mean 'repeat'?"
+    third, fourth, fifth = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        blocks:
+          stage: {body: [identity]}
+        network:
+          - stgae: {}
+            nmae: s
+          - concta: [identity, identity]
+        """)
+    assert where(third) == (6, 5, "network[0].stgae") and third.hint == "did you mean 'stage'?"
+    assert where(fourth) == (7, 5, "network[0].nmae") and fourth.hint == "did you mean 'name'?"
+    assert where(fifth) == (8, 5, "network[1].concta") and fifth.hint == "did you mean 'concat'?"
+
+
+@pytest.mark.parametrize("modifier", MODIFIERS)
+def test_every_modifier_of_the_table_is_suggested(tmp_path, modifier):
+    typo = modifier + modifier[-1]  # `repeatt`: modifiers added to the table are suggested too
+    (d,) = errors(tmp_path, f"""\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - conv: 3x3 16
+            {typo}: 1
+        """)
+    assert where(d) == (5, 5, f"network[0].{typo}")
+    assert d.message == f"unknown modifier '{typo}'" and d.hint == f"did you mean '{modifier}'?"
+
+
+def test_an_argument_written_beside_its_op_says_where_it_goes(tmp_path):
+    (d,) = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - conv: 3x3 16
+            stride: 2
+        """)
+    assert where(d) == (5, 5, "network[0].stride")
+    assert d.message == "'stride' is an argument of 'conv', not a modifier"
+    assert d.hint == "write it among conv's arguments: conv: {stride: ...}"
+
+
+def test_a_modifier_on_a_list_item_of_its_own_says_it_goes_beside_the_op(tmp_path):
+    (d,) = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - conv: 3x3 16
+          - repeat: 3
+        """)
+    assert where(d) == (5, 5, "network[1]")
+    assert d.message == "an item has no op or block key"
+    assert "write 'repeat' beside the op or block it modifies, in the same list item" in d.hint
+
+
+def test_two_ops_in_one_item_list_the_modifiers(tmp_path):
+    (d,) = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - {conv: 3x3 16, relu: null}
+        """)
+    assert where(d) == (4, 5, "network[0]")
+    assert d.message == "an item has 2 op or block keys (conv, relu)"
+    assert d.hint == f"write one op or block per list item; the modifiers are {', '.join(MODIFIERS)}"
+
+
+# ---------------------------------------------------------------------------- values
+
+@pytest.mark.parametrize("item, col, path", [
+    ('conv: {out: 16, kernel: 3, bias: "no"}', 38, "network[0].conv.bias"),
+    ('blk: {flag: "off"}', 17, "network[0].blk.flag"),
+    ('{identity: null, when: "yes"}', 28, "network[0].when"),
+])
+def test_a_bool_given_a_word_says_a_bool_is_true_or_false(tmp_path, item, col, path):
+    (d,) = errors(tmp_path, f"""\
+        name: a
+        params: {{big: false}}
+        input: [3, 8, 8]
+        blocks:
+          blk: {{params: {{flag: bool}}, body: [identity]}}
+        network:
+          - {item}
+        """)
+    assert where(d) == (7, col, path)
+    assert d.message.startswith("expected a bool (true or false), got '")
+    assert d.hint == "write true or false, or a condition such as `width > 64`"
+
+
+def test_a_bool_written_as_quoted_true_or_false_is_that_bool(tmp_path):
+    graph = compiled(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - conv: {out: 16, kernel: 3, bias: "true"}
+          - {conv: 3x3 8, when: "false"}
+        """)
+    assert graph.nodes["conv.conv"]["attrs"]["bias"] is True and "conv_2.conv" not in graph
+
+
+def test_a_misspelled_bool_parameter_still_gets_did_you_mean(tmp_path):
+    (d,) = errors(tmp_path, """\
+        name: a
+        params: {big: false}
+        input: [3, 8, 8]
+        network:
+          - conv: {out: 16, kernel: 3, bias: bgi}
+        """)
+    assert where(d) == (5, 38, "network[0].conv.bias")
+    assert "unknown parameter 'bgi'" in d.message and "did you mean 'big'?" in d.message
+
+
+@pytest.mark.parametrize("out, col, message, hint", [
+    ('"w*1.0667"', 17, "expected a whole number, 'w*1.0667' gives 68.2688",
+     "use // for a whole-number division, or round(): 'round(w*1.0667)'"),
+    ('"(w + 1) / 3"', 17, "expected a whole number, '(w + 1) / 3' gives 21.6667",
+     "use // for a whole-number division: '(w + 1) // 3'"),
+    ("68.5", 17, "expected a whole number, got 68.5", None),
+])
+def test_a_width_that_is_not_whole_names_the_expression_and_suggests_floor_division(tmp_path, out, col, message,
+                                                                                      hint):
+    (d,) = errors(tmp_path, f"""\
+        name: a
+        params: {{w: 64}}
+        input: [3, 8, 8]
+        network:
+          - conv: {{out: {out}, kernel: 3}}
+        """)
+    assert where(d) == (5, col, "network[0].conv.out")
+    assert d.message.startswith(message) and "got a number with a fractional part" not in d.message
+    assert d.hint == hint
+
+
+def test_a_bound_names_the_expression_and_its_value(tmp_path):
+    (d,) = errors(tmp_path, WIDTH_SPEC, overrides={"width": 0})
+    assert where(d) == (6, 11, "network[0].conv")
+    assert d.message == "out must be greater than 0, 'width' gives 0"
+
+
+# ---------------------------------------------------------------------------- shapes
+
+def test_a_global_pool_without_keepdim_before_a_conv_is_blamed_with_the_fix(tmp_path):
+    (d,) = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - conv: 3x3 16
+          - global_avgpool
+          - conv: 1x1 8
+        """)
+    assert where(d) == (5, 5, "network[1]")
+    assert d.message == "'global_avgpool' gives a flat vector of 16, but the conv after it needs a CxHxW feature map"
+    assert d.hint == "write `global_avgpool: keepdim` to keep a 16x1x1 map"
+    assert d.context == (f"node conv_2.conv ({tmp_path / 'spec.yaml'}:6:11) reads it",)
+
+
+def test_an_se_gate_without_keepdim_points_at_the_pool_inside_the_block(tmp_path):
+    (d,) = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        blocks:
+          se:
+            body:
+              - mul:
+                  - identity
+                  - [global_maxpool, conv: 1x1 in_ch//4, {conv: 1x1 in_ch plain}, sigmoid]
+        network:
+          - conv: 3x3 16
+          - se
+        """)
+    assert where(d) == (8, 14, "blocks.se.body[0].mul[1][0]")
+    assert d.hint == "write `global_maxpool: keepdim` to keep a 16x1x1 map"
+    assert d.context[0] == f"in block 'se' used at {tmp_path / 'spec.yaml'}:11:5 (network[1])"
+
+
+@pytest.mark.parametrize("body, maps, hint", [
+    ("[conv: 3x3 32 same /2, conv: 3x3 32 same]", "16x8x8 to 32x4x4",
+     "write `shortcut: auto` for a 1x1 projection conv where the shape changes, or a list of items"),
+    ("[conv: 3x3 32]", "16x8x8 to 32x6x6",
+     "keep the body's spatial size with `padding: same`, or write the shortcut as a list of items"),
+])
+def test_an_identity_shortcut_around_a_changing_body_suggests_a_projection(tmp_path, body, maps, hint):
+    (d,) = errors(tmp_path, f"""\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - conv: 3x3 16 same
+          - residual:
+              body: {body}
+              shortcut: identity
+        """)
+    assert where(d) == (7, 17, "network[1].residual.shortcut")
+    assert d.message == f"an identity shortcut needs the body to keep the shape, but it maps {maps}"
+    assert d.hint == hint
+
+
+# ---------------------------------------------------------------------------- composites
+
+def test_for_names_its_field_in_as_written(tmp_path):
+    missing, unknown = errors(tmp_path, """\
+        name: a
+        input: [3, 8, 8]
+        network:
+          - for: {each: k, in_: [1, 3], do: [identity]}
+        """)
+    assert where(missing) == (4, 10, "network[0].for.in") and missing.message == "missing required key 'in'"
+    assert where(unknown) == (4, 20, "network[0].for.in_") and unknown.hint == "did you mean 'in'?"
+    assert "in_'?" not in str(unknown)
