@@ -1,6 +1,7 @@
 """Located diagnostics and the error channel.
 
 - `SpecError` is the one exception a spec mistake raises: it carries every located diagnostic.
+  `OverrideError`, a SpecError, is a wrong parameter override (`--set`): the caller's mistake.
 - `SpecValueError` is raised where a value the user wrote is judged (an expression, a block
   reference, a shape) and caught where diagnostics are made, which locate it. It subclasses
   ValueError only so that pydantic's validators report it; nothing catches bare ValueError.
@@ -69,6 +70,11 @@ class SpecError(Exception):
     def __init__(self, diagnostics: Sequence[Diagnostic]):
         self.diagnostics = list(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class OverrideError(SpecError):
+    """A parameter value given from outside the file (`--set`, or `overrides=` in the API) is wrong: a
+    mistake of the command line, not of the spec (the command line exits 2)."""
 
 
 class SpecValueError(ValueError):

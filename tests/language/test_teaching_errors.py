@@ -6,12 +6,15 @@ opening quotes; columns are 1-based).
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 import archspec
 from archspec.language.items import MODIFIERS
 
-from .test_errors import errors, where, write, WIDTH_SPEC
+from .test_errors import errors, invoke, where, write, WIDTH_SPEC
 
 
 def compiled(tmp_path, text: str, overrides=None):
@@ -354,3 +357,36 @@ def test_for_names_its_field_in_as_written(tmp_path):
     assert where(missing) == (4, 10, "network[0].for.in") and missing.message == "missing required key 'in'"
     assert where(unknown) == (4, 20, "network[0].for.in_") and unknown.hint == "did you mean 'in'?"
     assert "in_'?" not in str(unknown)
+
+
+# ---------------------------------------------------------------------------- the command line
+
+@pytest.mark.parametrize("pair, message", [
+    ("widht=4", "error: params.widht: unknown parameter 'widht' (from --set widht=...) (did you mean 'width'?)"),
+    ("width=wide", "error: params.width: parameter 'width' must be int, got 'wide' (from --set width=...)"),
+])
+def test_a_wrong_set_is_a_command_line_mistake_exit_2(tmp_path, pair, message):
+    path = write(tmp_path, WIDTH_SPEC)
+    result = invoke("validate", path, "--set", pair)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_a_missing_spec_file_is_a_command_line_mistake_exit_2(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    for args in (["validate", missing], ["stats", missing], ["diff", write(tmp_path, WIDTH_SPEC), missing],
+                 ["blocks", missing], ["validate", tmp_path]):
+        result = invoke(*args)
+        assert result.exit_code == 2, args
+        text = " ".join(result.output.replace("│", " ").split())  # the usage box may wrap the message
+        assert "does not exist" in text or "is a directory" in text
+
+
+def test_the_process_exits_2_on_a_wrong_set_and_1_on_a_spec_mistake(tmp_path):
+    path = write(tmp_path, WIDTH_SPEC)
+    run = lambda *args: subprocess.run([sys.executable, "-m", "archspec", *map(str, args)], capture_output=True,
+                                       text=True, timeout=120)
+    assert run("validate", path, "--set", "widht=4").returncode == 2
+    assert run("validate", tmp_path / "nope.yaml").returncode == 2
+    spec_mistake = run("validate", path, "--set", "width=0")  # a value the spec refuses: the spec's message
+    assert spec_mistake.returncode == 1 and "'width' gives 0" in spec_mistake.stderr
