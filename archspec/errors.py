@@ -1,6 +1,7 @@
 """Located diagnostics and the error channel.
 
 - `SpecError` is the one exception a spec mistake raises: it carries every located diagnostic.
+  `OverrideError`, a SpecError, is a wrong parameter override (`--set`): the caller's mistake.
 - `SpecValueError` is raised where a value the user wrote is judged (an expression, a block
   reference, a shape) and caught where diagnostics are made, which locate it. It subclasses
   ValueError only so that pydantic's validators report it; nothing catches bare ValueError.
@@ -71,8 +72,21 @@ class SpecError(Exception):
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
+class OverrideError(SpecError):
+    """A parameter value given from outside the file (`--set`, or `overrides=` in the API) is wrong: a
+    mistake of the command line, not of the spec (the command line exits 2)."""
+
+
 class SpecValueError(ValueError):
-    """A value the user wrote is wrong; the message says why (the catcher adds the location)."""
+    """A value the user wrote is wrong; the message says why and the hint, if any, what to do (the
+    catcher adds the location and shows the hint in parentheses)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
 
 
 class InternalError(RuntimeError):

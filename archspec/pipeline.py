@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .language import schema as L
 from .errors import Diagnostic, DiagnosticSink, SpecError, SpecValueError, did_you_mean, note_compiling
-from .language.expr import FUNCTIONS
+from .language.expr import RESERVED
 from .analysis.features import named_taps, TapError
 from .language.checks import Checker, Scope
 from .expand.composites import EXPANDERS
@@ -164,8 +164,8 @@ def _spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None) ->
                         blocks, sink)
     _collect_blocks(doc.blocks, source, defaults, blocks, sink)
     for name in doc.params:
-        if name in BUILTINS or name in FUNCTIONS or not NAME_RE.match(name):
-            sink.add(Diagnostic(f"parameter name '{name}' is reserved (in_ch, in_h, in_w, function names) or invalid",
+        if name in BUILTINS or name in RESERVED or not NAME_RE.match(name):
+            sink.add(Diagnostic(f"parameter name '{name}' is reserved (in_ch, in_h, in_w, true, false, function names) or invalid",
                                 source.loc(("params", name), key=True), ("params", name)))
     sink.raise_if_any()
     params = resolve_spec_params(doc.params, dict(overrides or {}), source.loc, sink, set(blocks))
@@ -192,7 +192,7 @@ def _evaluate_lets(doc: L.SpecDoc, source: SourceDoc, params: dict, sink: Diagno
     scope, lets = dict(params), {}
     for name, raw in doc.let.items():
         path = ("let", name)
-        if not NAME_RE.match(name) or name in params or name in BUILTINS:
+        if not NAME_RE.match(name) or name in params or name in BUILTINS or name in RESERVED:
             sink.add(Diagnostic(f"'{name}' is not a free name for a let value", source.loc(path, key=True), path))
             continue
         try:
@@ -218,8 +218,8 @@ def _collect_blocks(definitions: dict[str, L.BlockDef], source: SourceDoc, defau
                                 "rename one of them"))
             continue
         for param in definition.params:
-            if param in BUILTINS or param in FUNCTIONS or not NAME_RE.match(param):
-                sink.add(Diagnostic(f"parameter name '{param}' is reserved (in_ch, in_h, in_w, function names) "
+            if param in BUILTINS or param in RESERVED or not NAME_RE.match(param):
+                sink.add(Diagnostic(f"parameter name '{param}' is reserved (in_ch, in_h, in_w, true, false, function names) "
                                     "or invalid",
                                     source.loc(path + ("params", param), key=True), path + ("params", param)))
         blocks[name] = BlockRef(name, definition, source, path, defaults)

@@ -25,8 +25,22 @@ app = typer.Typer(
          f"line, {BUG_EXIT} a bug in archspec (the traceback is printed: please report it).",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
+
+
+def _existing_file(value: Optional[Path]) -> Optional[Path]:
+    """A file that exists, or `archspec:NAME` (a shipped library); a missing file is a command-line
+    mistake (exit 2), like typer's own usage errors."""
+    if value is None or str(value).startswith("archspec:"):
+        return value
+    if not value.exists():
+        raise typer.BadParameter(f"'{value}' does not exist.")
+    if value.is_dir():
+        raise typer.BadParameter(f"'{value}' is a directory, not a spec file.")
+    return value
+
+
 SPEC_ARG = typer.Argument(..., help="Path to a spec YAML file, e.g. specs/inception_v4.yaml.",
-                          show_default=False)
+                          show_default=False, callback=_existing_file)
 SET_OPT = typer.Option(None, "--set", metavar="KEY=VALUE",
                        help="Override a spec parameter (repeatable), e.g. --set classes=10 --set size=224. "
                             "VALUE is read as a YAML scalar: 10, 0.5, true, text.")
@@ -62,7 +76,8 @@ def _overrides(pairs: Optional[List[str]]) -> dict[str, Any]:
 
 
 def _run(action: Callable[[], Any]) -> Any:
-    """Run a command body; a SpecError becomes its located messages on stderr and exit code 1."""
+    """Run a command body; a SpecError becomes its located messages on stderr and exit code 1 (2 for a
+    wrong --set)."""
     try:
         return action()
     except SpecError as exc:
@@ -189,9 +204,11 @@ DIFF_HELP = ('Show what changed from spec A to spec B, with the params and MACs 
 
 
 @app.command(help=DIFF_HELP)
-def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_default=False),
+def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_default=False, exists=True,
+                                       dir_okay=False),
          spec_b: Optional[Path] = typer.Argument(None, help="The second spec (B); leave out to compare A with "
-                                                 "itself under other --set-b values.", show_default=False),
+                                                 "itself under other --set-b values.", show_default=False,
+                                                 exists=True, dir_okay=False),
          set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
                                                   help="Override a parameter in both specs (repeatable)."),
          set_a: Optional[List[str]] = typer.Option(None, "--set-a", metavar="KEY=VALUE",
@@ -260,7 +277,7 @@ def ir(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
 @app.command()
 def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own and imported blocks to list too, or a "
                                                   "block library (a file, or archspec:NAME for a shipped one).",
-                                                  show_default=False),
+                                                  show_default=False, callback=_existing_file),
            builtins: bool = typer.Option(True, "--builtins/--no-builtins", help="Also list built-in ops.")) -> None:
     """List built-in ops and composites, and SPEC's blocks with their parameters and definition site.
 

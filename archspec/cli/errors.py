@@ -1,6 +1,7 @@
-"""How the command line ends on an error: a spec mistake is located messages and exit 1; anything
-else escaping a command is a bug in archspec: its traceback, a line saying so, what it was
-compiling, and exit code BUG_EXIT (usage errors keep typer's exit 2)."""
+"""How the command line ends on an error: a spec mistake is located messages and exit 1; a wrong
+`--set` is the same messages and exit 2, as typer's own usage errors (a missing spec file among
+them); anything else escaping a command is a bug in archspec: its traceback, a line saying so, what
+it was compiling, and exit code BUG_EXIT."""
 from __future__ import annotations
 
 import functools
@@ -12,19 +13,21 @@ from typing import Any, Callable
 import typer
 from typer.exceptions import Abort, Exit, TyperException
 
-from ..errors import SpecError
+from ..errors import OverrideError, SpecError
 
 BUG_EXIT = 70  # EX_SOFTWARE in sysexits.h: an internal software error
+USAGE_EXIT = 2  # a mistake on the command line, as click/typer exit for their own usage errors
 REPORT_TO = "archspec's issue tracker"
 
 
 def spec_error_exit(exc: SpecError) -> typer.Exit:
-    """Print every diagnostic, one per line, and the count on stderr; the exit to raise (code 1)."""
+    """Print every diagnostic, one per line, and the count on stderr; the exit to raise: code 1, or
+    USAGE_EXIT for a wrong `--set` (a mistake on the command line, not in the spec)."""
     for diagnostic in exc.diagnostics:
         print(f"error: {diagnostic}" if diagnostic.location is None else str(diagnostic), file=sys.stderr)
     count = len(exc.diagnostics)
     print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
-    return typer.Exit(1)
+    return typer.Exit(USAGE_EXIT if isinstance(exc, OverrideError) else 1)
 
 
 def bug_exit(exc: BaseException, command: str, specs: list[str]) -> typer.Exit:
@@ -41,7 +44,8 @@ def bug_exit(exc: BaseException, command: str, specs: list[str]) -> typer.Exit:
 
 
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a command: a SpecError ends it with exit 1, any other exception is reported as a bug."""
+    """Wrap a command: a SpecError ends it with exit 1 (2 for a wrong --set), any other exception is
+    reported as a bug."""
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:

@@ -25,6 +25,7 @@ from ..language.init import for_item, node_init
 from ..language.items import MAX_REPEAT, PRIMITIVES
 from ..language.naming import item_name, Namer
 from ..ops import OPS, ShapeError
+from ..ops.registry import FeatureMapError
 from ..ops.batchnorm2d import bn_attrs
 from ..language.params import bind
 from ..ir.passes.shapes import infer_node_shape
@@ -52,6 +53,7 @@ class Expander:
         self._dumps: dict = {}  # memo of validated arguments as plain data, for provenance
         self.namer = Namer()
         self.origin: dict[str, tuple[Env, Path]] = {}  # node -> where its item was written (for dead ends)
+        self._flat: dict[str, tuple] = {}  # node -> (item key, env, path) of an item that dropped H and W (keepdim false)
 
     # ------------------------------------------------------------------ diagnostics
     def error(self, env: Env, path: Path, message: str, hint: str | None = None, *, key: bool = False,
@@ -81,7 +83,7 @@ class Expander:
         try:
             return evaluate_value(raw, env.context(), kind)
         except SpecValueError as exc:
-            self.error(env, path, str(exc))
+            self.error(env, path, exc.message, exc.hint)
             return None
 
     def compiling(self, exc: BaseException, env: Env, path: Path) -> None:
@@ -138,8 +140,20 @@ class Expander:
             shape = infer_node_shape(self.graph, name)
         except ShapeError as exc:
             self.graph.remove_node(name)
-            return self.error(env, path, str(exc), extra=(f"node {name}",))
+            flat = next((v for v in inputs if v.node in self._flat), None)
+            if isinstance(exc, FeatureMapError) and flat is not None:
+                return self.flat_input(exc, flat, name, env, path)
+            return self.error(env, path, exc.message, exc.hint, extra=(f"node {name}",))
         return Value(name, shape)
+
+    def flat_input(self, exc: FeatureMapError, flat: Value, name: str, env: Env, path: Path) -> Value:
+        """A feature map is needed where an item without keepdim made a flat vector: blame that item."""
+        key, at_env, at = self._flat[flat.node]
+        self.sink.add(Diagnostic(
+            f"'{key}' gives a flat vector of {flat.shape[0]}, but the {exc.op} after it needs a CxHxW feature map",
+            at_env.doc.loc(at), at, f"write `{key}: keepdim` to keep a {flat.shape[0]}x1x1 map",
+            at_env.trace + (f"node {name} ({env.doc.loc(path)}) reads it",)))
+        return POISON
 
     # ------------------------------------------------------------------ sequences and items
     def seq(self, seq: Seq | None, prefix: str, env: Env, x: Value) -> Value:
@@ -251,7 +265,10 @@ class Expander:
         op = spec.op_for(x.shape)  # `bn` is BatchNorm2d on a map, BatchNorm1d on a vector
         attrs = op.attrs(node.key, args, x.shape or (0,))
         why = self.provenance(node.key, args, data, sources, env, node.key_path)
-        return self.emit(name, op.name, attrs, [x], env, node.key_path, why)
+        y = self.emit(name, op.name, attrs, [x], env, node.key_path, why)
+        if attrs.get("keepdim") is False and y.node is not None:
+            self._flat[y.node] = (node.key, env, node.key_path)
+        return y
 
     def conv_unit(self, data: dict, sources: dict, name: str, env: Env, x: Value, path: Path) -> Value:
         """conv -> batch norm -> activation, the nodes named conv, bn, act under `name`."""

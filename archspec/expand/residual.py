@@ -41,6 +41,8 @@ def expand_residual(ex: Expander, node: Residual, name: str, env: Env, x: Value)
         skip = ex.seq(node.shortcut, part(name, "shortcut"), env, pre)
     elif shortcut == "identity":
         skip = x
+        if x.shape is not None and out.shape is not None and x.shape != out.shape:
+            return _identity_mismatch(ex, base + ("shortcut",), env, x, pre, out)
     elif shortcut == "auto":
         skip = _auto_shortcut(ex, args, base, part(name, "shortcut"), env, x, pre, out)
     elif shortcut == "if_same":
@@ -121,3 +123,14 @@ def _zero_init_last(ex: Expander, node: Residual, env: Env, pre: Value, out: Val
                            f"layer scale", env.doc.loc(path), path,
                            "end the body with bn/layer_scale, or set `zero_init_last: false` in an init "
                            "that covers it"))
+
+
+def _identity_mismatch(ex: Expander, where: tuple, env: Env, x: Value, pre: Value, out: Value) -> Value:
+    """An identity shortcut around a body that changes the shape: say what changed and what to write."""
+    text = lambda shape: "x".join(map(str, shape))
+    if len(out.shape) == 3 and len(pre.shape) == 3 and projection_stride(pre.shape[1:], out.shape[1:]):
+        hint = "write `shortcut: auto` for a 1x1 projection conv where the shape changes, or a list of items"
+    else:
+        hint = "keep the body's spatial size with `padding: same`, or write the shortcut as a list of items"
+    return ex.error(env, where, f"an identity shortcut needs the body to keep the shape, but it maps "
+                                f"{text(x.shape)} to {text(out.shape)}", hint)

@@ -51,7 +51,7 @@ def validate(model: type[BaseModel], data: Any, sources: dict, base: Path, doc: 
     try:
         return model.model_validate(data, context=context), []
     except ValidationError as exc:
-        return None, diagnostics_from(exc, doc, base, model, sources, trace)
+        return None, diagnostics_from(exc, doc, base, model, sources, trace, context)
 
 
 def field_defaults(model: type[BaseModel]) -> dict:

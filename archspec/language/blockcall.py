@@ -1,7 +1,7 @@
 """Block references passed as parameter values: `ir_a_branches`, `B(3, 1, 3)`,
 `ir_b_branches(a=192, b=128)` or `{ir_b_branches: {a: 192}}`.
 
-Arguments are literals (numbers, strings, booleans, lists of those). Positional arguments fill the
+Arguments are literals (numbers, strings, booleans (`true`, `false`), lists of those). Positional arguments fill the
 target block's parameters in declaration order; a `list` parameter takes all that remain.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecValueError, did_you_mean
+from .expr import CONSTANTS
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class BlockCall:
 def _literal(node: ast.expr) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
         return node.value
+    if isinstance(node, ast.Name) and node.id in CONSTANTS:  # YAML's true and false
+        return CONSTANTS[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         value = _literal(node.operand)
         if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -65,7 +65,7 @@ class Checker:
         except NotYetKnown:
             return True, None
         except SpecValueError as exc:
-            self.error(scope, path, str(exc))
+            self.error(scope, path, exc.message, exc.hint)
             return False, None
 
     def validate(self, model, data: Any, sources: dict, base: Path, scope: Scope) -> bool:

@@ -2,8 +2,8 @@
 
 Expressions are parsed with Python's `ast` module (parsing never runs code) and evaluated by a small
 tree walker that accepts numbers, quoted strings (for comparisons), parameter names, arithmetic on
-numbers, comparisons, `a if c else b` and a closed list of functions (positional or keyword arguments).
-Nothing else is reachable: no attributes, no subscripts, no calls by name.
+numbers, comparisons, `true`/`false`, `a if c else b`, one element of a list (`depths[0]`) and a closed list
+of functions (positional or keyword arguments). Nothing else is reachable: no attributes, no slices, no calls by name.
 """
 from __future__ import annotations
 
@@ -67,6 +67,12 @@ FUNCTIONS = {
 }
 
 
+CONSTANTS = {"true": True, "false": False}
+"""Names with a fixed value: YAML's spelling of the booleans, so `big == true` reads as the file does."""
+RESERVED = frozenset(FUNCTIONS) | frozenset(CONSTANTS)
+"""Names a parameter may not take: they mean something in every expression."""
+
+
 class ExprError(SpecValueError):
     """A malformed expression or one that cannot be evaluated."""
 
@@ -104,7 +110,7 @@ def parse_expr(text: str) -> Expr:
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            if node.id not in FUNCTIONS:
+            if node.id not in FUNCTIONS and node.id not in CONSTANTS:
                 names.add(node.id)
         elif isinstance(node, ast.Call):
             if (not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS
@@ -135,6 +141,8 @@ def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
         return _check(node.value)
     if isinstance(node, ast.Name):
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
         if node.id not in scope:
             raise ExprError(f"unknown name '{node.id}'")
         return scope[node.id]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Container, Mapping
 
 from .blockcall import parse_block_call
-from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
+from ..errors import Diagnostic, DiagnosticSink, OverrideError, Path, SpecValueError, did_you_mean
 from .expr import ExprError, parse_expr
 from .schema import ParamDecl, TYPE_OF
 from .values import NotYetKnown, resolve_expr
@@ -89,17 +89,20 @@ def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], contex
         except NotYetKnown:
             values[name] = None  # checking: the value is known only when expanding
         except SpecValueError as exc:
-            report(path, str(exc), None)
+            report(path, exc.message, exc.hint)
             ok = False
     return values if ok else None
 
 
 def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], doc_loc, sink: DiagnosticSink,
                         blocks: Container[str] = (), cli_label: str = "--set") -> dict:
-    """The network's parameter values: defaults, replaced by overrides (from --set or the API)."""
+    """The network's parameter values: defaults, replaced by overrides (from --set or the API). A wrong
+    override raises OverrideError (the caller's mistake); mistakes of the file go to the sink."""
+    wrong = DiagnosticSink()
+
     def report(path, message, hint, key=False):
         if path and path[0] == "<override>":
-            sink.add(Diagnostic(f"{message} (from {cli_label} {path[1]}=...)", None, ("params", path[1]), hint))
+            wrong.add(Diagnostic(f"{message} (from {cli_label} {path[1]}=...)", None, ("params", path[1]), hint))
         else:
             sink.add(Diagnostic(message, doc_loc(path), path, hint))
 
@@ -108,11 +111,13 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
         try:
             value = coerce(name, decls[name], value, blocks) if name in decls else value
         except SpecValueError as exc:
-            report(("<override>", name), str(exc), None)
+            report(("<override>", name), exc.message, exc.hint)
             continue
         given[name] = (value, ("<override>", name))
 
     values = bind(decls, given, {"scope": {}}, report, ("params",), "this spec", blocks, declared_at=("params",))
+    if wrong:
+        raise OverrideError(wrong.items)
     return values or {}
 
 

@@ -11,7 +11,7 @@ import functools
 import re
 from typing import Any
 
-from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, format_path, note_compiling
+from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean, format_path, note_compiling
 from .expr import ExprError, parse_expr
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, split_repeat
 from .syntax import Arg, Aux, BlockUse, Branch, Loop, Merge, Modifiers, Node, OpItem, Ref, Residual, Seq, Split
@@ -37,6 +37,12 @@ def _scalar(token: str) -> Any:
         except ValueError:
             pass
     return {"true": True, "false": False}.get(token, token)
+
+
+def _is_item_key(key: Any) -> bool:
+    """Whether key names a primitive, a composite or a block parameter (`$b`), with or without `xN`."""
+    name = split_repeat(key)[0] if isinstance(key, str) else None
+    return name is not None and (name in PRIMITIVES or name in COMPOSITES or name.startswith("$"))
 
 
 def _is_expression(text: str) -> bool:
@@ -92,6 +98,8 @@ def _shorthand(op: str, text: str) -> tuple:
         pair, word = _KEY_VALUE.match(token), _word(op, token)
         if pair:
             args[pair.group(1)], i = _value(op, tokens, pair.group(2), i)
+        elif word is not None and "stride" in word:  # `/2`, `/s`, `/2 if big else 1`: a value like any other
+            args["stride"], i = _value(op, tokens, token[1:], i)
         elif word is not None:
             args.update(word)
         elif spec.main and spec.main not in args:
@@ -164,12 +172,9 @@ class Parser:
         if isinstance(raw, str):
             key_text, args, key_path = raw, None, path
         elif isinstance(raw, dict):
-            keys = [k for k in raw if k not in MODIFIERS]
-            if len(keys) != 1:
-                what = f"has {len(keys)} op keys ({', '.join(keys)})" if keys else "has no op or block key"
-                self.error(path, f"an item {what}", "write one op or block per list item")
+            key_text = self.item_key(raw, path)
+            if key_text is None:
                 return None
-            key_text = keys[0]
             args, key_path = raw[key_text], path + (key_text,)
             mods = {k: raw[k] for k in MODIFIERS if k in raw}
         else:
@@ -195,6 +200,38 @@ class Parser:
         if key in COMPOSITES:
             return self.composite(key, args, path, key_path, modifiers)
         return BlockUse(key, path, key_path, modifiers, self.args(args, key_path), None, args)
+
+    def item_key(self, raw: dict, path: Path) -> str | None:
+        """The one op, block or composite key of a mapping item, or None (reported). Each other key is
+        named: a misspelled modifier (did-you-mean), an argument of the op written beside it, a second op."""
+        keys = [k for k in raw if k not in MODIFIERS]
+        if len(keys) == 1:
+            return keys[0]
+        modifiers = ", ".join(MODIFIERS)
+        if not keys:
+            written = " and ".join(f"'{k}'" for k in raw)
+            self.error(path, "an item has no op or block key", f"write {written} beside the op or block it "
+                       "modifies, in the same list item, without a '-' of its own")
+            return None
+        known = [k for k in keys if _is_item_key(k)]
+        op = split_repeat(known[0])[0] if len(known) == 1 else None
+        fields = _fields(op) if op in PRIMITIVES else set()
+        rest = []
+        for k in keys:
+            typo = did_you_mean(str(k), MODIFIERS) if k not in known else None
+            if k not in known and k in fields:
+                self.error(path + (k,), f"'{k}' is an argument of '{op}', not a modifier",
+                           f"write it among {op}'s arguments: {op}: {{{k}: ...}}", key=True)
+            elif typo:
+                self.error(path + (k,), f"unknown modifier '{k}'", typo, key=True)
+            else:
+                rest.append(k)
+        if len(rest) == 1:
+            return rest[0]  # the item is read without the keys reported above, so its own mistakes show too
+        if rest:
+            self.error(path, f"an item has {len(rest)} op or block keys ({', '.join(map(str, rest))})",
+                       f"write one op or block per list item; the modifiers are {modifiers}")
+        return None
 
     @staticmethod
     def args(raw: Any, path: Path) -> dict[str, Arg]:

@@ -9,12 +9,14 @@ Numeric fields read any string as an expression; string fields read ``$name`` / 
 """
 from __future__ import annotations
 
+import ast
+import copy
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
 from ..errors import InternalError, SpecValueError, did_you_mean
-from .expr import _check, Expr, ExprError, parse_expr
+from .expr import _check, CONSTANTS, Expr, ExprError, parse_expr
 
 
 
@@ -30,6 +32,8 @@ def evaluate_value(value: Any, context: dict, kind: type) -> Any:
     if not isinstance(value, str):
         if kind in (int, float) and isinstance(value, bool):
             raise SpecValueError(f"expected a number, got {str(value).lower()}")
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise SpecValueError(f"expected a whole number, got {value:g}")
         try:
             return _check(value)
         except ExprError as exc:
@@ -47,6 +51,8 @@ def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
     """Evaluate expr in context['scope'], or vet its names against context['names'] (then raise
     NotYetKnown: there is no value to give)."""
     scope = context.get("scope")
+    if kind is bool:
+        _vet_bool(expr, set(scope) if scope is not None else set(context.get("names", ())))
     if scope is None:
         names = context.get("names", set())
         for name in sorted(expr.names - set(names)):
@@ -59,9 +65,32 @@ def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
         raise SpecValueError(str(exc)) from None
     if kind in (int, float) and isinstance(result, bool):
         raise SpecValueError(f"expected a number, '{expr.text}' gives {str(result).lower()}")
-    if kind is int and isinstance(result, float) and result.is_integer():
+    if kind is int and isinstance(result, float):
+        if not result.is_integer():
+            raise SpecValueError(f"expected a whole number, '{expr.text}' gives {result:g}", _whole_hint(expr))
         result = int(result)
     return result
+
+
+def _vet_bool(expr: Expr, names: set) -> None:
+    """A bool written as a word that is no parameter (`"no"`, `"yes"`, `"off"`): say a bool is true or false."""
+    word = expr.tree.id if isinstance(expr.tree, ast.Name) else None
+    if word is not None and word not in names and word not in CONSTANTS and did_you_mean(word, names) is None:
+        raise SpecValueError(f"expected a bool (true or false), got '{expr.text}'",
+                             "write true or false, or a condition such as `width > 64`")
+
+
+def _whole_hint(expr: Expr) -> str:
+    """How to make an expression whole: its divisions as floor divisions, or round()."""
+    class Floor(ast.NodeTransformer):
+        def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+            self.generic_visit(node)
+            return ast.BinOp(node.left, ast.FloorDiv(), node.right) if isinstance(node.op, ast.Div) else node
+
+    floored = ast.unparse(Floor().visit(copy.deepcopy(expr.tree)))
+    if floored != ast.unparse(expr.tree):
+        return f"use // for a whole-number division: '{floored}'"
+    return f"use // for a whole-number division, or round(): 'round({expr.text})'"
 
 
 def _make(kind: type):

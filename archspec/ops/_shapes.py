@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .registry import Shape, ShapeError
+from .registry import FeatureMapError, Shape, ShapeError
 
 
 def fmt(shape) -> str:
@@ -12,9 +12,9 @@ def fmt(shape) -> str:
 
 
 def feature_map(shape: Shape, op: str) -> tuple[int, int, int]:
-    """The (C, H, W) of a feature map, or a ShapeError naming the op."""
+    """The (C, H, W) of a feature map, or a FeatureMapError naming the op."""
     if len(shape) != 3:
-        raise ShapeError(f"{op} needs a CxHxW feature map, got shape {fmt(shape)}")
+        raise FeatureMapError(f"{op} needs a CxHxW feature map, got shape {fmt(shape)}", op)
     return shape  # type: ignore[return-value]
 
 

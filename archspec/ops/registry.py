@@ -32,6 +32,14 @@ class ShapeError(SpecValueError):
     """An op cannot accept its input shapes; the message says why."""
 
 
+class FeatureMapError(ShapeError):
+    """An op that needs a CxHxW feature map got another rank; `op` names the op as the message does."""
+
+    def __init__(self, message: str, op: str):
+        super().__init__(message)
+        self.op = op
+
+
 class OpError(TypeError):
     """An op definition breaks the registry's contract (a bug in the op's module, not in a spec)."""
 

@@ -196,7 +196,7 @@ def test_render_command_levels_formats_and_overrides(tmp_path):
     assert runner.invoke(app, ["render", str(V4), "-o", str(tmp_path / "x.jpg")]).exit_code == 2
     assert runner.invoke(app, ["render", str(V4), "-o", str(tmp_path / "x.svg"), "--level", "huge"]).exit_code == 2
     result = runner.invoke(app, ["render", str(V4), "-o", str(tmp_path / "x.dot"), "--set", "clases=3"])
-    assert result.exit_code == 1 and "did you mean 'classes'" in result.output
+    assert result.exit_code == 2 and "did you mean 'classes'" in result.output
 
 
 def test_build_writes_diagrams_and_the_layer_summary(tmp_path):

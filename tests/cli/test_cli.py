@@ -47,9 +47,9 @@ def test_validate_ok():
     assert result.exit_code == 0 and "ok" in result.output
 
 
-def test_unknown_override_is_a_spec_error_with_a_suggestion():
+def test_unknown_override_is_a_usage_error_with_a_suggestion():
     result = runner.invoke(app, ["validate", V4, "--set", "clases=10"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "unknown parameter 'clases'" in result.output and "did you mean 'classes'" in result.output
 
 
@@ -57,9 +57,9 @@ def test_malformed_set_is_a_usage_error():
     assert runner.invoke(app, ["stats", V4, "--set", "classes"]).exit_code == 2
 
 
-def test_missing_file_is_a_spec_error():
+def test_missing_file_is_a_usage_error():
     result = runner.invoke(app, ["validate", "no/such/spec.yaml"])
-    assert result.exit_code == 1 and "file not found" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "does not exist" in result.output and "Traceback" not in result.output
 
 
 def test_unknown_command_is_a_usage_error():

@@ -454,8 +454,9 @@ def test_add_of_mismatched_shapes_in_a_residual_with_identity_shortcut(tmp_path)
                 - conv: 3x3 16 same
               shortcut: identity
         """)
-    assert where(d) == (5, 7, "network[0].residual")
-    assert "add needs identical shapes, got 16x16x16, 8x16x16" in d.message
+    assert where(d) == (7, 17, "network[0].residual.shortcut")  # the identity, not the add, is the mistake
+    assert d.message == "an identity shortcut needs the body to keep the shape, but it maps 8x16x16 to 16x16x16"
+    assert "shortcut: auto" in d.hint
 
 
 def test_spatial_size_collapsing_to_zero(tmp_path):
@@ -713,17 +714,17 @@ def test_cli_reports_every_error_of_the_stage(tmp_path):
     assert lines[2] == "2 errors"
 
 
-def test_cli_override_with_a_wrong_type_exits_1(tmp_path):
+def test_cli_override_with_a_wrong_type_exits_2(tmp_path):  # a mistake on the command line
     path = write(tmp_path, WIDTH_SPEC)
     result = invoke("validate", path, "--set", "width=wide")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: params.width: parameter 'width' must be int, got 'wide'" in result.stderr
 
 
-def test_cli_override_of_an_unknown_name_exits_1(tmp_path):
+def test_cli_override_of_an_unknown_name_exits_2(tmp_path):  # a mistake on the command line
     path = write(tmp_path, WIDTH_SPEC)
     result = invoke("build", path, "--set", "widht=4", "--out", tmp_path / "build")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "params.widht: unknown parameter 'widht'" in result.stderr
     assert "did you mean 'width'?" in result.stderr
 

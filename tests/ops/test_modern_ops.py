@@ -61,7 +61,7 @@ def test_drop_path_rate_is_an_expression_scheduled_over_the_index(tmp_path):
 
 
 def test_drop_path_rate_must_be_below_one(tmp_path):
-    assert "network[0].drop_path: Input should be less than 1" in error(tmp_path, (2, 2, 2), [{"drop_path": 1}])
+    assert "network[0].drop_path: p must be less than 1, got 1" in error(tmp_path, (2, 2, 2), [{"drop_path": 1}])
 
 
 # ---------------------------------------------------------------------------- layer_scale
@@ -192,5 +192,5 @@ def test_upsample_to_a_size_and_its_located_errors(tmp_path):
                           ({"scale": 0}, "scale must be positive, got 0")]:
         text = error(tmp_path, (3, 4, 4), [{"upsample": item}])
         assert "spec.yaml:1:" in text and "network[0].upsample" in text and message in text, text
-    assert "upsample needs a CxHxW feature map, got shape 3" in error(tmp_path, (3, 4, 4),
+    assert "'global_avgpool' gives a flat vector of 3" in error(tmp_path, (3, 4, 4),
                                                                        ["global_avgpool", {"upsample": 2}])
