@@ -101,7 +101,7 @@ class Expander:
             where = self._where[(id(env.doc), path)] = (str(env.doc.loc(path)), format_path(path))
         src = {"loc": where[0], "path": where[1], "trace": list(env.trace)}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
-        if env.init and (init := node_init(env.init, op)):
+        if env.init and (init := node_init(env.init, op, attrs)):
             self.graph.nodes[name]["init"] = init
         try:
             shape = infer_node_shape(self.graph, name)
