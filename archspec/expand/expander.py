@@ -134,7 +134,7 @@ class Expander:
         src = {"loc": where[0], "path": where[1], "trace": list(env.trace), **(why or {})}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
         self.origin[name] = (env, path)
-        if env.init and (init := node_init(env.init, op)):
+        if env.init and (init := node_init(env.init, op, attrs)):
             self.graph.nodes[name]["init"] = init
         try:
             shape = infer_node_shape(self.graph, name)

@@ -154,12 +154,14 @@ def initialiser(value: Any, doc: SourceDoc, path: Path, sink: DiagnosticSink) ->
 
 # ---------------------------------------------------------------------------- resolution (expansion)
 
-def node_init(chain: tuple[InitSet, ...], op: str) -> dict[str, dict]:
+def node_init(chain: tuple[InitSet, ...], op: str, attrs: dict) -> dict[str, dict]:
     """{tensor: record} for a node of op `op` under the mappings in chain (innermost first); tensors
-    left at PyTorch's default are absent."""
+    left at PyTorch's default, and those the node does not have (`bias: false`, `affine: false`), are absent."""
     keys = list(OPS[op].items)
     out = {}
     for tensor in TENSORS:
+        if attrs.get("affine") is False or (tensor == "bias" and attrs.get("bias") is False):
+            continue
         for rules in chain:
             record = next((rules.ops[k][tensor] for k in keys if tensor in rules.ops.get(k, {})), None)
             if record is not None:

@@ -197,6 +197,8 @@ def test_the_ir_records_the_init_and_json_round_trips_it(write_spec):
     assert graph.nodes["basic.0.last.bn"]["init"]["weight"] == {"fn": "zeros", "why": "zero_init_last"}
     assert graph.nodes["stem.conv"]["init"] == {"weight": {"fn": "normal", "mean": 0.0, "std": 0.5}}
     assert "init" not in graph.nodes["stem.bn"]  # PyTorch's default: nothing recorded
+    _, preact = archspec.compile_spec(ROOT / "specs" / "preact_resnet18.yaml")  # `bias: zeros`, no conv has one
+    assert all("bias" not in preact.nodes[n].get("init", {}) for n in preact.nodes if preact.nodes[n]["op"] == "conv2d")
     again = from_json(json.loads(json.dumps(to_json(graph))))
     assert [again.nodes[n].get("init") for n in again.nodes] == [graph.nodes[n].get("init") for n in graph.nodes]
     assert json.dumps(to_json(again)) == json.dumps(to_json(graph))
@@ -280,3 +282,28 @@ def test_a_tensor_mapping_without_fn_is_a_located_error(write_spec):
         archspec.load_spec(path)
     (diag,) = err.value.diagnostics
     assert diag.path == ("init", "conv", "weight") and "missing required key 'fn'" in diag.message
+
+
+def test_a_library_block_carries_its_own_init_and_default_restores_pytorchs(write_spec):
+    write_spec("""
+blocks:
+  head_block:
+    init:
+      linear: {fn: constant, value: 0.5}
+      conv: default
+    body: [{conv: 1x1 8, name: proj}, global_avgpool, {linear: 4, name: fc}]
+""", name="lib.yaml")
+    path = write_spec("""
+name: t
+imports: [lib.yaml]
+input: [3, 8, 8]
+init:
+  conv: zeros
+  linear: zeros
+network: [{conv: 1x1 8, name: stem}, head_block]
+""")
+    model = archspec.build_model(path, seed=0)
+    assert torch.equal(model.stem.conv.weight, torch.zeros(8, 3, 1, 1))
+    assert torch.equal(model.head_block.fc.weight, torch.full((4, 8), 0.5))  # the library block's own
+    proj = model.head_block.proj.conv.weight  # `default`: PyTorch's kaiming_uniform(a=sqrt(5)), never 0
+    assert proj.abs().min().item() > 0 and proj.abs().max().item() <= 1 / math.sqrt(8)
