@@ -7,12 +7,26 @@ skipped by `when:`, a part of a `$param` block, a `from:` list of the wrong leng
 """
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import networkx as nx
 
+from ..errors import Path
 from ..language.syntax import Node, Ref, Split
 from ..language.walk import Env, POISON, Value
 
-# `ex` below is the archspec.expand.expander.Expander at work (not imported: the expander imports this module).
+
+class Expander(Protocol):
+    """What these functions use of archspec.expand.expander.Expander (which imports this module)."""
+
+    graph: nx.DiGraph
+    origin: dict
+
+    def error(self, env: Env, path: Path, message: str, hint: str | None = None) -> Value: ...
+
+    def evaluate(self, raw: Any, kind: type, path: Path, env: Env) -> Any: ...
+
+    def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path) -> Value: ...
 
 
 def several(values: list[Value], names: list[str] | None = None) -> Value:
@@ -30,7 +44,7 @@ def describe(x: Value) -> str:
     return ", ".join(name for name, _ in x.parts)
 
 
-def read_from(ex: "Expander", node: Node, env: Env) -> Value:
+def read_from(ex: Expander, node: Node, env: Env) -> Value:
     """The input of an item with `from:`: one value, or for a list, a value whose parts are the
     tensors read in order (`x*` contributes every binding of x so far)."""
     values: list[Value] = []
@@ -47,7 +61,7 @@ def read_from(ex: "Expander", node: Node, env: Env) -> Value:
     return several(values, [str(i) for i in range(len(values))])
 
 
-def _resolve(ex: "Expander", ref: Ref, env: Env) -> list[Value] | None:
+def _resolve(ex: Expander, ref: Ref, env: Env) -> list[Value] | None:
     bound = env.ids.get(ref.id)
     if not bound:
         if ref.every:
@@ -66,7 +80,7 @@ def _resolve(ex: "Expander", ref: Ref, env: Env) -> list[Value] | None:
     return found
 
 
-def _part(ex: "Expander", ref: Ref, value: Value, env: Env) -> Value | None:
+def _part(ex: Expander, ref: Ref, value: Value, env: Env) -> Value | None:
     names = [name for name, _ in value.parts]
     if ref.part is None:
         if value.parts:
@@ -91,7 +105,7 @@ def bind(node: Node, env: Env, result: Value) -> None:
         env.ids.setdefault(node.mods.id, []).append(result)
 
 
-def single(ex: "Expander", node: Node, env: Env, x: Value) -> Value:
+def single(ex: Expander, node: Node, env: Env, x: Value) -> Value:
     """The one tensor an item reads: an error (located at the item) when x has several."""
     if not x.parts:
         return x
@@ -104,7 +118,7 @@ def single(ex: "Expander", node: Node, env: Env, x: Value) -> Value:
                     "say which this item reads with `from:`")
 
 
-def expand_split(ex: "Expander", node: Split, name: str, env: Env, x: Value) -> Value:
+def expand_split(ex: Expander, node: Split, name: str, env: Env, x: Value) -> Value:
     """`split: [a, b, ...]` or `split: N`: channel slices named name.0, name.1, ..."""
     if x.shape is None:
         return POISON
@@ -133,7 +147,7 @@ def expand_split(ex: "Expander", node: Split, name: str, env: Env, x: Value) -> 
     return several(parts)
 
 
-def network_outputs(ex: "Expander", declared: list[str], env: Env, last: Value) -> list[str]:
+def network_outputs(ex: Expander, declared: list[str], env: Env, last: Value) -> list[str]:
     """The nodes the network returns: those its `outputs:` ids name, or its last item's output."""
     if not declared:
         if last.parts:
@@ -156,7 +170,7 @@ def network_outputs(ex: "Expander", declared: list[str], env: Env, last: Value) 
     return nodes
 
 
-def dead_ends(ex: "Expander", returned: list[str]) -> None:
+def dead_ends(ex: Expander, returned: list[str]) -> None:
     """Report each item whose output reaches none of the network's outputs (a tensor given an id and
     never read): with `from:` such items can be written, and a model would compute them for nothing."""
     graph = ex.graph

@@ -27,7 +27,7 @@ from .items import COMPOSITES, MAX_REPEAT, PRIMITIVES
 from .ids import IdTable
 from .naming import item_name, join, Namer
 from .params import bind
-from .syntax import Aux, BlockUse, Loop, Merge, Node, OpItem, Residual, Seq
+from .syntax import Aux, BlockUse, items_in, Loop, Merge, Node, OpItem, Residual, Seq
 from .values import evaluate_value, NotYetKnown
 from .walk import BlockRef
 from ..source.yamlsource import SourceDoc
@@ -243,27 +243,4 @@ class Checker:
 
 def block_uses(seq: Seq | None) -> list[BlockUse]:
     """The uses of named blocks in an item list, nested composites included, in order."""
-    out: list[BlockUse] = []
-
-    def walk(node: Node | None) -> None:
-        if node is None:
-            return
-        if isinstance(node, BlockUse):
-            if node.param is None:
-                out.append(node)
-        elif isinstance(node, Seq):
-            for child in node.items:
-                walk(child)
-        elif isinstance(node, Merge):
-            for branch in node.branches:
-                walk(branch.item)
-        elif isinstance(node, Residual):
-            for part in (node.preact, node.body, node.shortcut):
-                walk(part)
-        elif isinstance(node, Aux):
-            walk(node.body)
-        elif isinstance(node, Loop):
-            walk(node.do)
-
-    walk(seq)
-    return out
+    return [node for node in items_in(seq) if isinstance(node, BlockUse) and node.param is None]

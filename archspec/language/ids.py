@@ -10,36 +10,9 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import Path, did_you_mean
-from .syntax import Aux, BlockUse, Loop, Merge, Node, Residual, Seq, Split
+from .syntax import BlockUse, items_in, Merge, Node, Seq, Split
 
 Report = Callable[..., None]  # (path, message, hint=None)
-
-
-def nodes_in(seq: Seq | None) -> list[Node]:
-    """Every item of a list, nested ones included, in order."""
-    out: list[Node] = []
-
-    def walk(node: Node | None) -> None:
-        if node is None:
-            return
-        out.append(node)
-        if isinstance(node, Seq):
-            for child in node.items:
-                walk(child)
-        elif isinstance(node, Merge):
-            for branch in node.branches:
-                walk(branch.item)
-        elif isinstance(node, Residual):
-            for part in (node.preact, node.body, node.shortcut):
-                walk(part)
-        elif isinstance(node, Aux):
-            walk(node.body)
-        elif isinstance(node, Loop):
-            walk(node.do)
-
-    for item in (seq.items if seq is not None else []):
-        walk(item)
-    return out
 
 
 class IdTable:
@@ -49,7 +22,7 @@ class IdTable:
         self.report, self.blocks, self.inputs = report, blocks, inputs
         self.definers: dict[str, list[Node]] = {}
         for seq in lists:
-            for node in nodes_in(seq):
+            for node in items_in(seq):
                 if node.mods.id is not None:
                     self.definers.setdefault(node.mods.id, []).append(node)
         self.given: set[str] = {"input", *inputs}

@@ -149,3 +149,30 @@ class Split(Node):
     """split: a map cut along its channels, into parts of the sizes given (a list) or into N equal parts."""
 
     sizes: Optional[Arg] = None
+
+
+def items_in(seq: Seq | None) -> list[Node]:
+    """Every item of a list, the items nested in its composites included, in order."""
+    out: list[Node] = []
+
+    def walk(node: Node | None) -> None:
+        if node is None:
+            return
+        out.append(node)
+        if isinstance(node, Seq):
+            for child in node.items:
+                walk(child)
+        elif isinstance(node, Merge):
+            for branch in node.branches:
+                walk(branch.item)
+        elif isinstance(node, Residual):
+            for part in (node.preact, node.body, node.shortcut):
+                walk(part)
+        elif isinstance(node, Aux):
+            walk(node.body)
+        elif isinstance(node, Loop):
+            walk(node.do)
+
+    for item in (seq.items if seq is not None else []):
+        walk(item)
+    return out
