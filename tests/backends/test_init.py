@@ -221,12 +221,16 @@ def _std(t: torch.Tensor) -> float:
 
 
 def test_wrn_is_initialised_as_the_official_code():
-    """szagoruyko/wide-residual-networks pytorch/utils.py: kaiming_normal_ (fan_in) convs and fc weight,
-    fc bias 0, BN weight torch.rand, bias 0."""
+    """szagoruyko/wide-residual-networks models/utils.lua (the paper's code): MSRinit N(0, 2/(k*k*out))
+    convs, FCinit's zero fc bias over Torch7's U(+-1/sqrt(in)) fc weight, BN weight U(0, 1), bias 0."""
     model = archspec.build_model(ROOT / "specs" / "wrn.yaml", {"depth": 16, "k": 4}, seed=0)
     conv = model.get_submodule("stage3.blocks.1.convs.1.conv.conv").weight  # 256 -> 256, 3x3
     assert _std(conv) == pytest.approx(math.sqrt(2 / (256 * 9)), rel=0.02)
-    assert _std(model.head.fc.weight) == pytest.approx(math.sqrt(2 / 256), rel=0.1)
+    widening = model.get_submodule("stage3.blocks.0.convs.0.conv.conv").weight  # 128 -> 256: fan_out, not fan_in
+    assert tuple(widening.shape) == (256, 128, 3, 3)
+    assert _std(widening) == pytest.approx(math.sqrt(2 / (256 * 9)), rel=0.02)
+    fc = model.head.fc.weight
+    assert fc.abs().max().item() <= 1 / math.sqrt(256) and _std(fc) == pytest.approx(1 / math.sqrt(3 * 256), rel=0.1)
     assert torch.equal(model.head.fc.bias, torch.zeros(10))
     bn = model.head.bn.weight
     assert 0 <= bn.min().item() and bn.max().item() < 1 and _std(bn) == pytest.approx(1 / math.sqrt(12), rel=0.2)
