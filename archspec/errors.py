@@ -115,9 +115,12 @@ class DiagnosticSink:
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self._seen: set[str] = set()  # the text of each, so that adding stays linear in their number
 
     def add(self, diagnostic: Diagnostic) -> None:
-        if diagnostic not in self.items:
+        key = repr(diagnostic)
+        if key not in self._seen:
+            self._seen.add(key)
             self.items.append(diagnostic)
 
     def raise_if_any(self) -> None:

@@ -168,6 +168,6 @@ def explain_table(explanation) -> Table:
     for row in explanation.arguments + explanation.names:
         source = row.source + (f" `{row.written}`" if row.written else "")
         table.add_row(row.name, _cell(row.value), source, row.where, style=styles.get(row.origin))
-        if row is explanation.arguments[-1] and explanation.names:
+        if explanation.arguments and row is explanation.arguments[-1] and explanation.names:
             table.add_section()
     return table

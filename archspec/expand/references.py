@@ -71,11 +71,11 @@ def _resolve(ex: Expander, ref: Ref, env: Env) -> list[Value] | None:
         return None
     found = []
     for value in bound if ref.every else bound[-1:]:
-        if value.poisoned and not value.parts:
-            return None  # reported where the value was made
+        if value.node is None and not value.parts:
+            return None  # its item failed, and was reported
         part = _part(ex, ref, value, env)
-        if part is None:
-            return None
+        if part is None or part.poisoned:
+            return None  # reported here, or where the value was made
         found.append(part)
     return found
 
@@ -92,7 +92,7 @@ def _part(ex: Expander, ref: Ref, value: Value, env: Env) -> Value | None:
         ex.error(env, ref.path, f"'{ref.id}' gives one tensor and has no part '{ref.part}'",
                  f"read it as `{ref.id}`")
         return None
-    part = dict(value.parts).get(ref.part)
+    part = value.part(ref.part)
     if part is None:
         ex.error(env, ref.path, f"'{ref.id}' has no part '{ref.part}'; its parts are {describe(value)}")
         return None
@@ -177,8 +177,13 @@ def dead_ends(ex: Expander, returned: list[str]) -> None:
     live = set(returned) | {a["node"] for a in graph.graph["aux_outputs"]}
     for name in list(live):
         live |= nx.ancestors(graph, name)
+    ends: dict = {}  # item (env, path) -> the ends of dead paths it made, in order
     for name in graph.nodes:
-        if name not in live and graph.out_degree(name) == 0:  # the end of a dead path
+        if name not in live and graph.out_degree(name) == 0:
             env, path = ex.origin[name]
-            ex.error(env, path, f"the output of this item ({name}) reaches none of the network's outputs",
-                     "read it with `from:` or list its id in `outputs:`")
+            ends.setdefault((id(env.doc), path), (env, path, []))[2].append(name)
+    for env, path, names in ends.values():
+        what = names[0] if len(names) == 1 else f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}: " \
+                                                 f"{len(names):,} tensors"
+        ex.error(env, path, f"the output of this item ({what}) reaches none of the network's outputs",
+                 "read it with `from:` or list its id in `outputs:`")

@@ -33,8 +33,6 @@ def expand_residual(ex: Expander, node: Residual, name: str, env: Env, x: Value)
     part = ex.namer.part  # the parts' names are claimed in order, in the residual's scope (see naming)
     pre = ex.seq(node.preact, part(name, "preact"), env, x) if node.preact else x
     out = ex.seq(node.body, name, env, pre)
-    if env.init and zero_init_last(env.init) is not None:
-        _zero_init_last(ex, node, env, pre, out)
 
     shortcut = args.shortcut
     if isinstance(shortcut, list):
@@ -52,6 +50,8 @@ def expand_residual(ex: Expander, node: Residual, name: str, env: Env, x: Value)
     else:
         return ex.error(env, base + ("shortcut",), L.bad_shortcut(shortcut))
     if skip is not None:
+        if env.init and zero_init_last(env.init) is not None:  # only where there is an addition to start from
+            _zero_init_last(ex, node, env, pre, out)
         if args.scale != 1.0:
             out = ex.emit(part(name, "scale"), "scale", {"factor": args.scale}, [out], env, base + ("scale",))
         if args.drop_path > 0:

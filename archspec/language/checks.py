@@ -25,6 +25,7 @@ from .arguments import merged_args, validate, with_bn_defaults
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
 from .items import COMPOSITES, MAX_REPEAT, PRIMITIVES
 from .ids import IdTable
+from .reserved import reserved_name
 from .naming import item_name, join, Namer
 from .params import bind
 from .syntax import Aux, BlockUse, items_in, Loop, Merge, Node, OpItem, Residual, Seq
@@ -94,7 +95,21 @@ class Checker:
             if not free:
                 self.error(scope, node.path + ("name",), f"the name '{node.mods.name}' is used twice in this scope",
                            "give one of the items another `name:`")
+            if not transparent:
+                self.reserved(node, name[len(prefix) + 1:] if prefix else name, prefix == "", scope)
             self.item(node, name if not transparent else prefix, scope, namer)
+
+    def reserved(self, node: Node, local: str, top_level: bool, scope: Scope) -> None:
+        """An item's name must not be an attribute its parent module already has (`training`, `forward`)."""
+        why = reserved_name(local, top_level)
+        if why is None:
+            return
+        mods = node.mods
+        where = node.path + ("name",) if mods.name else node.path + ("id",) if mods.id else node.key_path
+        self.error(scope, where, f"{why}, so no item can be named that",
+                   "give the item another `name:`" if mods.name else "give the item a `name:` (or another id)"
+                   if mods.id else "give the item a `name:`",
+                   key=not (mods.name or mods.id))
 
     def id_table(self, lists: list[Seq | None], inputs: tuple[str, ...], doc: SourceDoc) -> IdTable:
         """The table of ids for one block body (or the network and its head), reporting in doc."""
@@ -112,6 +127,11 @@ class Checker:
     def _item(self, node: Node, prefix: str, scope: Scope, namer: Namer) -> None:
         """Its modifiers, then the item with each of its first/last overrides."""
         mods = node.mods
+        if mods.repeat is not None and isinstance(node, Merge) and not node.branches:
+            self.error(scope, mods.repeat.path, f"a '{node.key}' of `from:` tensors cannot be repeated: every "
+                                                "instance would read the same tensors",
+                       "repeat the items around it with `for`, as the dense connectivity pattern does")
+            return
         if mods.repeat is None and (mods.first or mods.last):
             self.error(scope, node.path + ("first" if mods.first else "last",),
                        "first/last apply to repeated items only", "add repeat: N or an xN suffix")

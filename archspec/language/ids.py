@@ -63,6 +63,9 @@ class IdTable:
 
     def _check_ref(self, ref) -> None:
         name = ref.id
+        if ref.every and (name == "input" or name in self.inputs):
+            self.report(ref.path, f"'{ref.text}': an input is one tensor, given once", f"write `{name}`")
+            return
         if name not in self.definers and name not in self.given:
             self.report(ref.path, f"unknown id '{name}'", did_you_mean(name, self.known())
                         or (f"ids here: {', '.join(self.known())}" if self.known() else None))

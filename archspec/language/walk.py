@@ -24,6 +24,14 @@ class Value:
     shape: tuple[int, ...] | None = None
     parts: tuple[tuple[str, "Value"], ...] = ()
 
+    def part(self, name: str) -> "Value | None":
+        """The part called name (None if there is none), found in a table made once per value."""
+        table = self.__dict__.get("_parts_by_name")
+        if table is None:
+            table = dict(self.parts)
+            object.__setattr__(self, "_parts_by_name", table)
+        return table.get(name)
+
     @property
     def poisoned(self) -> bool:
         """Whether some mistake upstream left this value (or one of its parts) without a node."""

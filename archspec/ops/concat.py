@@ -16,7 +16,7 @@ class Concat(OpDef):
         first = inputs[0]
         if any(len(s) != len(first) or s[1:] != first[1:] for s in inputs):
             shapes = ", ".join(fmt(s) for s in inputs)
-            raise ShapeError(f"concat needs equal spatial sizes in every branch, got {shapes}")
+            raise ShapeError(f"concat needs equal spatial sizes in every input (branch or `from:` tensor), got {shapes}")
         return (sum(s[0] for s in inputs), *first[1:])
 
     def lower(self, attrs, inputs):

@@ -85,3 +85,23 @@ network:
     assert len(gammas) == 1 and torch.count_nonzero(gammas[0]) == 0
     x = torch.randn(2, 8, 4, 4)
     assert torch.equal(model(x), x)  # the block starts as its shortcut
+
+
+def test_zero_init_last_leaves_blocks_without_an_addition_alone(write_spec):
+    """`shortcut: if_same` around a body that changes the shape has no addition to start from: its last
+    BN keeps weight 1, so the network's output is not zero at initialisation."""
+    path = write_spec("""
+name: nozero
+input: [8, 8, 8]
+init: {zero_init_last: true}
+defaults: {conv: {padding: same}}
+network:
+  - residual: {body: [conv: 3x3 16, conv: 3x3 16 noact], shortcut: if_same}
+  - residual: {body: [conv: 3x3 16, conv: 3x3 16 noact], shortcut: if_same}
+""")
+    model = archspec.build_model(path, seed=0).eval()
+    weights = dict(model.named_parameters())
+    # the first residual (8 -> 16 channels) has no addition; the second (16 -> 16) adds its input
+    assert torch.equal(weights["conv_2.bn.weight"], torch.ones(16))
+    assert torch.count_nonzero(weights["residual.conv_2.bn.weight"]) == 0
+    assert model(torch.randn(1, 8, 8, 8)).abs().max() > 0

@@ -439,7 +439,7 @@ def test_concat_of_mismatched_sizes_names_the_block_use(tmp_path):
           - mixed
         """)
     assert where(d) == (7, 11, "blocks.mixed.body[0].concat")
-    assert "concat needs equal spatial sizes in every branch, got 8x6x6, 8x14x14" in d.message
+    assert "concat needs equal spatial sizes in every input (branch or `from:` tensor), got 8x6x6, 8x14x14" in d.message
     assert d.context[0] == f"in block 'mixed' used at {tmp_path / 'spec.yaml'}:11:5 (network[1])"
     assert "node mixed.concat" in d.context
 

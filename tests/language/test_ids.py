@@ -90,3 +90,26 @@ def test_a_dead_end_is_reported_at_its_item(tmp_path):
 def test_split_sizes_must_add_up(tmp_path):
     d = only(tmp_path, "  - {split: [1, 2], id: s}\n  - {concat, from: [s.1, s.0]}\n")
     assert where(d) == (16, 13, "network[0].split") and "add up to 3 channels, the input has 4" in str(d)
+
+
+@pytest.mark.parametrize("network, words", [
+    ("  - {conv: 1x1 4, name: training}\n", ["'training' is an attribute every PyTorch module", "another `name:`"]),
+    ("  - {conv: 1x1 4, id: forward}\n", ["'forward' is an attribute", "a `name:` (or another id)"]),
+    ("  - {conv: 1x1 4, name: head}\n", ["'head' at the top level is the name of the `head:` section"]),
+    ("  - {concat, from: [input, l*], id: l, repeat: 3}\n", ["cannot be repeated", "`for`"]),
+    ("  - {concat, from: [input*]}\n", ["'input*': an input is one tensor", "write `input`"]),
+])
+def test_names_the_model_cannot_hold_and_repeats_of_from_merges(tmp_path, network, words):
+    d = only(tmp_path, network)
+    assert d.location.line == 16
+    for w in words:
+        assert w in str(d), str(d)
+
+
+def test_a_huge_split_with_unused_parts_is_one_message_quickly(tmp_path):
+    import time
+
+    start = time.perf_counter()
+    found = errors(tmp_path, "name: s\ninput: [8192, 1, 1]\nnetwork: [{split: 8192, id: s}, {identity, from: s.0}]\n")
+    assert time.perf_counter() - start < 20  # was quadratic: 16 s for 8,192 parts on a quiet machine
+    assert len(found) == 1 and "s.1, s.2, s.3, ...: 8,191 tensors" in str(found[0])
