@@ -155,18 +155,11 @@ def network_outputs(ex: Expander, declared: list[str], env: Env, last: Value) ->
                                         f"({describe(last)})", "list what it returns in `outputs:`")
         return [last.node]
     nodes = []
-    for i, name in enumerate(declared):
-        bound = env.ids.get(name)
-        if not bound:
-            ex.error(env, ("outputs", i), f"the output '{name}' has no value: the item with this id was skipped "
-                                          "by `when:`")
-            continue
-        value = bound[-1]
-        if value.parts:
-            ex.error(env, ("outputs", i), f"'{name}' gives several tensors ({describe(value)}); list one entry "
-                                          "per tensor")
-            continue
-        nodes.append(value.node)
+    for i, text in enumerate(declared):
+        name, _, part = text.partition(".")
+        value = _resolve(ex, Ref(name, part or None, False, ("outputs", i)), env)
+        if value:
+            nodes.append(value[0].node)
     return nodes
 
 

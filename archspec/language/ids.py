@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import Path, did_you_mean
-from .syntax import BlockUse, items_in, Merge, Node, Seq, Split
+from .syntax import BlockUse, items_in, Merge, Node, Ref, Seq, Split
 
 Report = Callable[..., None]  # (path, message, hint=None)
 
@@ -123,9 +123,15 @@ class IdTable:
 
     # ------------------------------------------------------------------ outputs lists
     def check_outputs(self, outputs: list[str], base: Path) -> None:
-        for i, name in enumerate(outputs):
-            if name in outputs[:i]:
-                self.report(base + (i,), f"'{name}' is listed twice")
+        """An `outputs:` list: ids given in this body (or parts of them, `neck.p3`), each listed once."""
+        for i, text in enumerate(outputs):
+            name, _, part = text.partition(".")
+            if text in outputs[:i]:
+                self.report(base + (i,), f"'{text}' is listed twice")
             elif name not in self.definers and name not in self.given:
                 self.report(base + (i,), f"unknown id '{name}'", did_you_mean(name, self.known()))
+            else:
+                ref = Ref(name, part or None, False, base + (i,))
+                for definer in self.definers.get(name, []):
+                    self._check_part(ref, definer)
 

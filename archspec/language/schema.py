@@ -68,6 +68,7 @@ _TYPE_NAMES = {"int": int, "float": float, "bool": bool, "str": str}
 
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+OutputRef = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)?$")]  # an id, or a part `neck.p3`
 
 
 class ParamDecl(Strict):
@@ -153,8 +154,9 @@ class SpecDoc(Strict):
     blocks: dict[str, BlockDef] = {}
     network: list[Any]
     head: list[Any] = []
-    outputs: list[Id] = []
-    """Ids (of network or head items) the network returns, in order; default: the last item's output."""
+    outputs: list[OutputRef] = []
+    """Ids (of network or head items) the network returns, in order, or parts of them (`neck.p3`, `s.0`);
+    default: the last item's output."""
     features: list[str] = []
     """Feature taps for `features_only` backbones: node or block-use names (default: one per stride)."""
     init: dict[str, Any] = {}

@@ -164,3 +164,25 @@ def test_diagrams_draw_the_references(tmp_path):
         assert edge.replace('"', "") in layer.replace('"', ""), edge
     network = (tmp_path / "network.dot").read_text()
     assert "Output 0" in network and "Output 1" in network
+
+
+def test_network_outputs_may_be_parts(tmp_path):
+    model, _ = build(tmp_path, """
+        name: outparts
+        input: [4, 8, 8]
+        blocks:
+          two:
+            outputs: [a, b]
+            body:
+              - {select: 1, id: a}
+              - {select: {start: 1, stop: 3}, from: input, id: b}
+        network:
+          - {two, id: t}
+          - {split: 2, from: input, id: s}
+          - {concat, from: [t.a, t.b], id: joined}
+        outputs: [joined, t.b, s.0, s.1]
+    """)
+    x = torch.randn(1, 4, 8, 8)
+    joined, b, s0, s1 = model(x)
+    assert torch.equal(joined, x[:, :3]) and torch.equal(b, x[:, 1:3])
+    assert torch.equal(s0, x[:, :2]) and torch.equal(s1, x[:, 2:])

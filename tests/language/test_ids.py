@@ -113,3 +113,13 @@ def test_a_huge_split_with_unused_parts_is_one_message_quickly(tmp_path):
     found = errors(tmp_path, "name: s\ninput: [8192, 1, 1]\nnetwork: [{split: 8192, id: s}, {identity, from: s.0}]\n")
     assert time.perf_counter() - start < 20  # was quadratic: 16 s for 8,192 parts on a quiet machine
     assert len(found) == 1 and "s.1, s.2, s.3, ...: 8,191 tensors" in str(found[0])
+
+
+def test_outputs_parts_are_checked(tmp_path):
+    found = errors(tmp_path, HEAD + "  - {two, id: t}\n  - {add, from: [t.a, t.b], id: c}\n"
+                   "outputs: [c.0, t.z, t]\n")
+    text = [str(d) for d in found]
+    assert len(text) == 3, text
+    assert "'c' gives one tensor and has no part '0'" in text[0]
+    assert "'t' has no part 'z'; its parts are a, b" in text[1]
+    assert "'t' gives several tensors (a, b)" in text[2]
