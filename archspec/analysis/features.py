@@ -1,6 +1,7 @@
 """Feature taps: which intermediate tensors a backbone returns (read off the IR).
 
-By default a network has one tap per nominal stride (2, 4, 8, ...: the product of the strides from
+By default a network that returns several feature maps is tapped at those maps; any other has one
+tap per nominal stride (2, 4, 8, ...: the product of the strides from
 the input): the output of the last stage at that stride or, inside a stem, the last node there
 through which every path from the input to the main output passes (so it is a whole feature map,
 not one branch of a block). A spec may name its own taps (`features:`); a tap named by a block use
@@ -72,8 +73,13 @@ def default_taps(graph: nx.DiGraph) -> list[Tap]:
     or, where no stage ends at it (inside a stem), the last cut node of the main path there. A tap is
     known by the outermost scope whose only output it is (`inception_a` rather than its last concat).
     Preferring stage outputs keeps pre-activation nets' taps at the end of a stage, not at the
-    normalised input of the next one."""
+    normalised input of the next one. A network that returns several feature maps (`outputs:`, an
+    FPN's levels) is tapped at those maps, in the order it returns them."""
     reduction = strides(graph)
+    aux = {a["node"] for a in graph.graph.get("aux_outputs", [])}
+    returned = [o for o in graph.graph["outputs"] if o not in aux]
+    if len(returned) > 1 and all(len(node(graph, o).shape) == 3 for o in returned):
+        return [_tap(graph, o, _outermost_scope(graph, o), reduction) for o in returned]
     root = scope_tree(graph).root
     stage_ends = set(root.own_nodes)  # a top-level layer is a stage of its own
     for stage in root.children:

@@ -186,3 +186,15 @@ def test_network_outputs_may_be_parts(tmp_path):
     joined, b, s0, s1 = model(x)
     assert torch.equal(joined, x[:, :3]) and torch.equal(b, x[:, 1:3])
     assert torch.equal(s0, x[:, :2]) and torch.equal(s1, x[:, 2:])
+
+
+def test_a_network_with_several_outputs_is_tapped_at_them():
+    """features_only on an FPN gives its pyramid levels (timm's feature_info), not taps of its trunk."""
+    from ..conftest import ROOT
+
+    model = archspec.build_model(ROOT / "specs" / "fpn_resnet50.yaml", {"size": 64}, features_only=True,
+                                 out_indices=(0, 2, 4))
+    assert model.feature_info.module_name() == ["p2", "p4", "p6"]
+    assert model.feature_info.reduction() == [4, 16, 64]
+    assert [tuple(t.shape) for t in model(torch.randn(1, 3, 64, 64))] == [(1, 256, 16, 16), (1, 256, 4, 4),
+                                                                        (1, 256, 1, 1)]
