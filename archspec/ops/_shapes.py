@@ -75,3 +75,13 @@ def stride_valid_text(attrs: dict) -> str:
     text = f" /{pair_text(attrs['stride'])}" if any(s > 1 for s in attrs["stride"]) else ""
     valid = all(p == 0 for p in attrs["padding"]) and any(k > 1 for k in attrs["kernel"])
     return text + (" V" if valid else "")
+
+
+def check_conv_channels(op: str, attrs: dict, channels: int) -> None:
+    """A convolution's input channels are the ones it was built for, and its groups divide both sides."""
+    if channels != attrs["in_ch"]:
+        raise ShapeError(f"{op} expects {attrs['in_ch']} input channels, got {channels}")
+    g = attrs["groups"]
+    if channels % g or attrs["out_ch"] % g:
+        raise ShapeError(f"groups={g} must divide both input channels ({channels}) and output channels "
+                         f"({attrs['out_ch']})")

@@ -8,10 +8,10 @@ from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from ..language.values import BoolArg
 from ._fields import Pair, Padding, PositiveInt, Strict, same_needs_odd_kernel
-from ._shapes import conv_out_size, feature_map, pair_text, resolve_padding, spatial, stride_valid_text
+from ._shapes import check_conv_channels, conv_out_size, feature_map, pair_text, resolve_padding, spatial, stride_valid_text
 from .act import ActName
 from .batchnorm2d import BatchNormArgs
-from .registry import OpDef, Sample, ShapeError, register_op
+from .registry import OpDef, Sample, register_op
 
 
 def _bn_flag(value: Any) -> Any:
@@ -75,12 +75,7 @@ class Conv2d(OpDef):
 
     def shape(self, attrs, inputs):
         c, _, _ = feature_map(inputs[0], "conv")
-        if c != attrs["in_ch"]:
-            raise ShapeError(f"conv expects {attrs['in_ch']} input channels, got {c}")
-        g = attrs["groups"]
-        if c % g or attrs["out_ch"] % g:
-            raise ShapeError(f"groups={g} must divide both input channels ({c}) and output channels "
-                             f"({attrs['out_ch']})")
+        check_conv_channels("conv", attrs, c)
         return (attrs["out_ch"], *spatial(inputs[0], attrs, "conv", conv_out_size))
 
     def params(self, attrs, inputs, out):

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_vali
 
 from ..language.values import BoolArg
 from ._fields import Pair, PositiveInt, Strict, pair
-from ._shapes import feature_map, fmt, pair_text
+from ._shapes import check_conv_channels, feature_map, fmt, pair_text
 from .registry import OpDef, Sample, ShapeError, register_op
 
 
@@ -81,12 +81,7 @@ class ConvTranspose2d(OpDef):
 
     def shape(self, attrs, inputs):
         c, h, w = feature_map(inputs[0], "conv_transpose")
-        if c != attrs["in_ch"]:
-            raise ShapeError(f"conv_transpose expects {attrs['in_ch']} input channels, got {c}")
-        g = attrs["groups"]
-        if c % g or attrs["out_ch"] % g:
-            raise ShapeError(f"groups={g} must divide both input channels ({c}) and output channels "
-                             f"({attrs['out_ch']})")
+        check_conv_channels("conv_transpose", attrs, c)
         sizes = [out_size(*dims) for dims in zip((h, w), attrs["kernel"], attrs["stride"], attrs["padding"],
                                                  attrs["dilation"], attrs["output_padding"])]
         if min(sizes) < 1:
