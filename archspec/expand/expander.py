@@ -191,9 +191,7 @@ class Expander:
             x = read_from(self, node, env)
         elif x.parts:
             x = single(self, node, env, x)  # the item before gave several tensors: say which
-        result = self._instances(node, name, env, x, transparent)
-        bind_id(node, env, result)
-        return result
+        return self._instances(node, name, env, x, transparent)
 
     def _instances(self, node: Node, name: str, env: Env, x: Value, transparent: bool) -> Value:
         """The item once, or once per repeat with first/last overrides."""
@@ -238,7 +236,13 @@ class Expander:
         return value
 
     def one(self, node: Node, name: str, env: Env, x: Value, overrides: dict, transparent: bool = False) -> Value:
-        """One instance of an item, with first/last overrides ({key: (value, path)})."""
+        """One instance of an item, with first/last overrides ({key: (value, path)}); its output is bound
+        to the item's `id:` (once per instance of a repeated item)."""
+        result = self._one(node, name, env, x, overrides, transparent)
+        bind_id(node, env, result)
+        return result
+
+    def _one(self, node: Node, name: str, env: Env, x: Value, overrides: dict, transparent: bool) -> Value:
         if not transparent and (node.kind == "composite" or node.key == "conv"):
             self.graph.graph["scopes"].setdefault(name, {"kind": "item", "key": node.key, "parent": env.block_use,
                                                          "loc": str(env.doc.loc(node.path))})
@@ -384,5 +388,9 @@ class Expander:
             if not bound:
                 return self.error(inner, block.path + ("outputs", i), f"the output '{name}' has no value: the "
                                                                       "item with this id was skipped by `when:`")
+            if bound[-1].parts:  # a `$param` block of several outputs (the checker cannot know its parts)
+                names = ", ".join(part for part, _ in bound[-1].parts)
+                return self.error(inner, block.path + ("outputs", i), f"'{name}' gives several tensors ({names}); "
+                                                                      "list one id per tensor")
             values.append(bound[-1])
         return values[0] if len(values) == 1 else several(values, list(declared))

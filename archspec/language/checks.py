@@ -127,6 +127,11 @@ class Checker:
     def _item(self, node: Node, prefix: str, scope: Scope, namer: Namer) -> None:
         """Its modifiers, then the item with each of its first/last overrides."""
         mods = node.mods
+        if isinstance(node, Aux) and (mods.refs is not None or mods.id is not None):
+            self.error(scope, node.path + ("from" if mods.refs is not None else "id",),
+                       "an `aux` branch reads the tensor at its place and hands it on unchanged: it takes no "
+                       "`from:` or `id:`", "put `from:` or `id:` on the items around it")
+            return
         if mods.repeat is not None and isinstance(node, Merge) and not node.branches:
             self.error(scope, mods.repeat.path, f"a '{node.key}' of `from:` tensors cannot be repeated: every "
                                                 "instance would read the same tensors",

@@ -198,3 +198,16 @@ def test_a_network_with_several_outputs_is_tapped_at_them():
     assert model.feature_info.reduction() == [4, 16, 64]
     assert [tuple(t.shape) for t in model(torch.randn(1, 3, 64, 64))] == [(1, 256, 16, 16), (1, 256, 4, 4),
                                                                         (1, 256, 1, 1)]
+
+
+def test_a_repeated_item_binds_its_id_once_per_instance(tmp_path):
+    """`x*` after `{..., id: x, repeat: 3}` reads all three instances, as the same item in a seq does."""
+    model, _ = build(tmp_path, """
+        name: repeated
+        input: [2, 3, 3]
+        network:
+          - {scale: 2, id: l, repeat: 3}
+          - {concat, from: [l*]}
+    """)
+    x = torch.randn(1, 2, 3, 3)
+    assert torch.equal(model(x), torch.cat([2 * x, 4 * x, 8 * x], 1))

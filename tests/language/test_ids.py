@@ -123,3 +123,20 @@ def test_outputs_parts_are_checked(tmp_path):
     assert "'c' gives one tensor and has no part '0'" in text[0]
     assert "'t' has no part 'z'; its parts are a, b" in text[1]
     assert "'t' gives several tensors (a, b)" in text[2]
+
+
+def test_aux_takes_no_from_or_id(tmp_path):
+    d = only(tmp_path, "  - {conv: 1x1 4, id: a}\n  - {conv: 1x1 4}\n"
+                       "  - {aux: {body: [global_avgpool, {linear: 3}]}, from: a}\n")
+    assert where(d)[2] == "network[2].from" and "takes no `from:` or `id:`" in str(d)
+
+
+def test_a_param_block_of_several_outputs_listed_as_one_output(tmp_path):
+    text = HEAD.replace("network:\n", """  wrap:
+    params: {b: block}
+    outputs: [n, z]
+    body: [{conv: 1x1 4, id: z}, {$b, id: n}]
+network:
+""")
+    found = errors(tmp_path, text + "  - {wrap: {b: two}, id: w}\noutputs: [w.n, w.z]\n")
+    assert len(found) == 1 and "'n' gives several tensors (a, b); list one id per tensor" in str(found[0])
