@@ -92,12 +92,17 @@ class Expander:
         note_compiling(exc, "\n    ".join((where,) + env.trace))
 
     # ------------------------------------------------------------------ nodes
+    def located(self, env: Env, path: Path) -> tuple[str, str]:
+        """(file:line:col, key path text) of path in env's file (memoized)."""
+        key = (id(env.doc), path)
+        where = self._where.get(key)
+        if where is None:
+            where = self._where[key] = (str(env.doc.loc(path)), format_path(path))
+        return where
+
     def loc(self, env: Env, path: Path) -> str:
         """file:line:col of path in env's file (memoized)."""
-        where = self._where.get((id(env.doc), path))
-        if where is None:
-            where = self._where[(id(env.doc), path)] = (str(env.doc.loc(path)), format_path(path))
-        return where[0]
+        return self.located(env, path)[0]
 
     def provenance(self, item: str, args, data: dict, sources: dict, env: Env, path: Path) -> dict:
         """What `archspec explain` reads: each argument's value and where it came from (expand.provenance)."""
@@ -129,8 +134,7 @@ class Expander:
             self.error(env, path, f"the network expands to more than {MAX_OPS:,} ops; refusing to build it",
                        "check the repeat counts")
             raise SpecError(self.sink.items)
-        self.loc(env, path)
-        where = self._where[(id(env.doc), path)]
+        where = self.located(env, path)
         src = {"loc": where[0], "path": where[1], "trace": list(env.trace), **(why or {})}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
         self.origin[name] = (env, path)

@@ -58,7 +58,7 @@ def read_from(ex: Expander, node: Node, env: Env) -> Value:
     if not values:
         return ex.error(env, node.path + ("from",), "`from:` gives no tensors here (no item has bound "
                                                     f"{', '.join(r.text for r in node.mods.refs)} yet)")
-    return several(values, [str(i) for i in range(len(values))])
+    return several(values)
 
 
 def _resolve(ex: Expander, ref: Ref, env: Env) -> list[Value] | None:
