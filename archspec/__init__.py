@@ -11,26 +11,29 @@ from typing import Any, Mapping, Sequence
 
 from .pipeline import compile_spec, load_library, load_spec, lower, Spec
 from .errors import Diagnostic, SpecError, note_compiling
+from .limits import Limits
 from .ops import OpDef, Sample, ShapeError, register_op
 
 __version__ = "0.1.0"
-__all__ = ["Diagnostic", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
+__all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
            "explain", "load_library", "load_spec",
            "lower", "register_op", "stats"]
 
 
-def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None) -> dict:
+def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *,
+          limits: "Limits | Mapping[str, int] | None" = None) -> dict:
     """The dict `archspec stats --json` prints: name, input, output, params, macs, flops, blocks."""
     from .analysis.report import stats_dict
-    spec, graph = compile_spec(spec_or_path, overrides)
+    spec, graph = compile_spec(spec_or_path, overrides, limits=limits)
     return stats_dict(spec, graph)
 
 
-def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None):
+def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None, *,
+            limits: "Limits | Mapping[str, int] | None" = None):
     """Where each argument of an IR node (or parameter of a block use) came from: an Explanation with
     `arguments` and `names` rows (name, value, origin, where, written) and `notes`; `archspec explain`."""
     from .analysis.provenance import explain as why
-    spec, graph = compile_spec(spec_or_path, overrides)
+    spec, graph = compile_spec(spec_or_path, overrides, limits=limits)
     return why(spec, graph, node)
 
 

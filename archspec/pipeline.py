@@ -41,8 +41,8 @@ from .source.documents import load_document
 from .language.init import InitSet, item_names, parse_init
 from .language.libraries import library_file, load_imports, PREFIX
 from .source.yamlsource import load_yaml_file, SourceDoc
+from .limits import current as limits, Limits, using
 
-MAX_INPUT_SIZE = 65_536
 PASSES = (("mark_train_only", mark_train_only), ("count", count))  # run by lower() in this order, after expansion
 
 
@@ -103,9 +103,14 @@ def is_library(path: str | FsPath) -> bool:
     return isinstance(data, dict) and "blocks" in data and not SPEC_ONLY_KEYS & set(data)
 
 
-def load_library(path: str | FsPath) -> LibrarySpec:
+def load_library(path: str | FsPath, *, limits: "Limits | Mapping[str, int] | None" = None) -> LibrarySpec:
     """Load a block library (a file, or `archspec:NAME` for a shipped one) with what it imports, and check
-    every block in it; raise SpecError with every located mistake at once."""
+    every block in it; raise SpecError with every located mistake at once. limits: see archspec.limits."""
+    with using(limits):
+        return _load_library(path)
+
+
+def _load_library(path: str | FsPath) -> LibrarySpec:
     source = load_yaml_file(library_file(str(path)))
     if not isinstance(source.data, dict) or SPEC_ONLY_KEYS & set(source.data):
         raise SpecError([Diagnostic("a block library is a mapping with blocks (and doc, imports, defaults), "
@@ -130,10 +135,12 @@ def load_library(path: str | FsPath) -> LibrarySpec:
     return LibrarySpec(source, doc, blocks)
 
 
-def load_spec(path: str | FsPath, overrides: Mapping[str, Any] | None = None) -> Spec:
+def load_spec(path: str | FsPath, overrides: Mapping[str, Any] | None = None, *,
+              limits: "Limits | Mapping[str, int] | None" = None) -> Spec:
     """Load and validate a spec file (with what it extends and imports); raise SpecError with every
-    located mistake."""
-    return spec_from_source(load_document(FsPath(path)), overrides)
+    located mistake. limits: a Limits or a mapping of changes to the limits in force (archspec.limits)."""
+    with using(limits):
+        return spec_from_source(load_document(FsPath(path)), overrides)
 
 
 def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = None) -> Spec:
@@ -289,8 +296,8 @@ def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, 
         except SpecValueError as exc:
             sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INPUT_SIZE:
-            sink.add(Diagnostic(f"input sizes must be whole numbers from 1 to {MAX_INPUT_SIZE}, got {value!r}",
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limits().input_size:
+            sink.add(Diagnostic(f"input sizes must be whole numbers from 1 to {limits().input_size:,}, got {value!r}",
                                 spec.source.loc(path), path))
             return None
         shape.append(value)
@@ -302,12 +309,13 @@ def debug_enabled() -> bool:
     return os.environ.get("ARCHSPEC_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def lower(spec: Spec, debug: bool | None = None) -> nx.DiGraph:
+def lower(spec: Spec, debug: bool | None = None, *, limits: "Limits | Mapping[str, int] | None" = None) -> nx.DiGraph:
     """Expand a validated spec into the IR graph with every shape inferred and every node counted. With
     debug (default: ARCHSPEC_DEBUG), lint the IR after each pass; a problem raises ir.LintError, a bug in
     archspec."""
     try:
-        return _lower(spec, debug_enabled() if debug is None else debug)
+        with using(limits):
+            return _lower(spec, debug_enabled() if debug is None else debug)
     except Exception as exc:  # a bug: say which spec (the expander names the item when it was in one)
         note_compiling(exc, f"the spec {spec.file}")
         raise
@@ -366,12 +374,15 @@ def _check_feature_taps(spec: Spec, graph: nx.DiGraph) -> None:
 
 
 def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None,
-                 debug: bool | None = None) -> tuple[Spec, nx.DiGraph]:
-    """Load (unless given a Spec) and lower: the whole front half of the pipeline (debug: see lower)."""
-    spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
-    if isinstance(spec_or_path, Spec) and overrides:
-        spec = with_overrides(spec, overrides)
-    return spec, lower(spec, debug)
+                 debug: bool | None = None, *, limits: "Limits | Mapping[str, int] | None" = None
+                 ) -> tuple[Spec, nx.DiGraph]:
+    """Load (unless given a Spec) and lower: the whole front half of the pipeline (debug: see lower;
+    limits: see load_spec)."""
+    with using(limits):
+        spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
+        if isinstance(spec_or_path, Spec) and overrides:
+            spec = with_overrides(spec, overrides)
+        return spec, lower(spec, debug)
 
 
 def with_overrides(spec: Spec, overrides: Mapping[str, Any]) -> Spec:

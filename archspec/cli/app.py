@@ -340,15 +340,40 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _set_limits(pairs: List[str]) -> None:
+    from ..limits import names, set_default, current
+    changes: dict[str, int] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        try:
+            number = float(raw) if sep else None
+        except ValueError:
+            number = None
+        if number is None or not number.is_integer() or not 1 <= number <= 2**63:
+            raise typer.BadParameter(f"expected NAME=N with N a whole number >= 1, got {pair!r}", param_hint="--limit")
+        if key not in names():
+            raise typer.BadParameter(f"unknown limit {key!r}; the limits are {', '.join(names())}", param_hint="--limit")
+        changes[key] = int(number)
+    if changes:
+        set_default(current().replace(**changes))
+
+
 @app.callback()
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Print the version and exit."),
          plugin: Optional[List[str]] = typer.Option(
              None, "--plugin", metavar="MODULE",
              help="Import a Python module (a name, or a path ending in .py) that registers ops of its own "
-                  "with archspec.register_op, before the command runs (repeatable). Specs never load code.")) -> None:
+                  "with archspec.register_op, before the command runs (repeatable). Specs never load code."),
+         limit: Optional[List[str]] = typer.Option(
+             None, "--limit", metavar="NAME=N",
+             help="Change a safety limit for this run (repeatable), e.g. --limit ops=500000 --limit "
+                  "params=4e9. The limits and their defaults are listed in docs/spec-language.md, "
+                  "\"Safety limits\".")) -> None:
     """archspec: neural-architecture specs in YAML, compiled to graphs, counts and PyTorch."""
     from .plugins import load_plugin, PluginError
+    _set_limits(limit or [])
     for name in plugin or []:
         try:
             load_plugin(name)

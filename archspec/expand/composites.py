@@ -9,7 +9,7 @@ from ..language import schema as L
 from .expander import CompositeExpander, Expander
 from .references import expand_split, operands
 from .residual import expand_residual
-from ..language.items import MAX_REPEAT
+from ..limits import current as limits
 from ..language.syntax import Aux, Loop, Merge, Residual, Split
 from ..language.walk import Env, POISON, Value
 
@@ -20,11 +20,11 @@ def expand_loop(ex: Expander, node: Loop, name: str, env: Env, x: Value) -> Valu
     if args is None:
         return POISON
     values = ex.evaluate(args.in_, object, node.key_path + ("in",), env) if isinstance(args.in_, str) else args.in_
-    if isinstance(values, int) and not isinstance(values, bool) and 1 <= values <= MAX_REPEAT:
+    if isinstance(values, int) and not isinstance(values, bool) and 1 <= values <= limits().repeat:
         values = list(range(values))  # `in: n` counts 0 .. n-1
     if not isinstance(values, (list, tuple)) or not values:
         return ex.error(env, node.key_path + ("in",), f"'in' must give a non-empty list or a count from 1 to "
-                                                      f"{MAX_REPEAT}, got {values!r}")
+                                                      f"{limits().repeat:,}, got {values!r}")
     for i, value in enumerate(values):
         inner = replace(env, scope={**env.scope, args.each: value, args.index: i})
         x = ex.seq(node.do, ex.namer.part(name, str(i)), inner, x)

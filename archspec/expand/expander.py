@@ -22,7 +22,8 @@ from ..language.blockcall import call_arguments
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
 from ..ir.graph import add_node, new_graph
 from ..language.init import for_item, node_init
-from ..language.items import MAX_REPEAT, PRIMITIVES
+from ..language.items import PRIMITIVES
+from ..limits import current as limits
 from ..language.naming import item_name, Namer
 from ..ops import OPS, ShapeError
 from ..ops.registry import FeatureMapError
@@ -35,8 +36,6 @@ from ..language.walk import BlockRef, Env, interpolate, POISON, Value
 from .provenance import arg_record, plain
 from .references import bind as bind_id, operands, read_from, several, single
 
-MAX_BLOCK_DEPTH = 32
-MAX_OPS = 200_000  # a bound on expansion, so that a small file can never take long to build
 
 CompositeExpander = Callable[["Expander", Node, str, Env, Value], Value]
 
@@ -130,8 +129,8 @@ class Expander:
             return POISON
         if name in self.graph:
             return self.error(env, path, f"the name '{name}' is used twice", "give one of the items a distinct `name:`")
-        if self.graph.number_of_nodes() >= MAX_OPS:
-            self.error(env, path, f"the network expands to more than {MAX_OPS:,} ops; refusing to build it",
+        if self.graph.number_of_nodes() >= limits().ops:
+            self.error(env, path, f"the network expands to more than {limits().ops:,} ops (limit ops); refusing to build it",
                        "check the repeat counts")
             raise SpecError(self.sink.items)
         where = self.located(env, path)
@@ -234,8 +233,8 @@ class Expander:
         value = self.evaluate(repeat.value, int, repeat.path, env)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > MAX_REPEAT:
-            self.error(env, repeat.path, f"repeat must be a whole number from 1 to {MAX_REPEAT}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > limits().repeat:
+            self.error(env, repeat.path, f"repeat must be a whole number from 1 to {limits().repeat:,}, got {value!r}")
             return None
         return value
 
@@ -336,9 +335,9 @@ class Expander:
             key = call.name
             given = {**{k: (v, node.key_path + (k,)) for k, v in from_call.items()}, **given}
         block = self.blocks[key]
-        if key in env.blocks_in_use or len(env.blocks_in_use) >= MAX_BLOCK_DEPTH:
-            chain = " -> ".join(env.blocks_in_use + (key,))
-            return self.error(env, node.key_path, f"block '{key}' uses itself ({chain})", key=True)
+        if key in env.blocks_in_use or len(env.blocks_in_use) >= limits().block_depth:
+            why = "uses itself" if key in env.blocks_in_use else f"is nested {limits().block_depth} deep (limit block_depth)"
+            return self.error(env, node.key_path, f"block '{key}' {why} ({' -> '.join(env.blocks_in_use + (key,))})", key=True)
         given.update(overrides)
         values = bind(block.definition.params, given, env.context(),
                       lambda path, message, hint, key=False: self.error(env, path, message, hint, key=key),

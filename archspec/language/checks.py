@@ -23,7 +23,8 @@ from typing import Any
 from . import schema as L
 from .arguments import merged_args, validate, with_bn_defaults
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
-from .items import COMPOSITES, MAX_REPEAT, PRIMITIVES
+from ..limits import current as limits
+from .items import COMPOSITES, PRIMITIVES
 from .ids import IdTable
 from .reserved import reserved_name
 from .naming import item_name, join, Namer
@@ -147,8 +148,8 @@ class Checker:
         if mods.repeat is not None:
             ok, count = self.vet(mods.repeat.value, int, mods.repeat.path, scope)
             if ok and count is not None and (isinstance(count, bool) or not isinstance(count, int)
-                                             or not 1 <= count <= MAX_REPEAT):
-                self.error(scope, mods.repeat.path, f"repeat must be a whole number from 1 to {MAX_REPEAT}, "
+                                             or not 1 <= count <= limits().repeat):
+                self.error(scope, mods.repeat.path, f"repeat must be a whole number from 1 to {limits().repeat:,}, "
                                                     f"got {count!r}")
                 ok = False
             if not ok:

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..errors import SpecValueError
-
-MAX_LENGTH = 200
-MAX_ABS = 10**15
+from ..limits import current as limits
 
 _BINARY = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -29,12 +27,12 @@ _COMPARE = {
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
 def _range(*args: Any) -> list[int]:
-    """range(stop) or range(start, stop[, step]) as a list, at most 10,000 long (the repeat limit)."""
+    """range(stop) or range(start, stop[, step]) as a list, at most the `repeat` limit long."""
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
         raise TypeError("range() takes whole numbers")
     values = range(*args)
-    if len(values) > 10_000:
-        raise ValueError(f"range of {len(values):,} elements (at most 10,000)")
+    if len(values) > limits().repeat:
+        raise ValueError(f"range of {len(values):,} elements (at most {limits().repeat:,}, limit repeat)")
     return list(values)
 
 
@@ -101,8 +99,8 @@ def parse_expr(text: str) -> Expr:
         text = text[1:]
     if not text:
         raise ExprError("empty expression")
-    if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
+    if len(text) > limits().expression_length:
+        raise ExprError(f"expression longer than {limits().expression_length} characters (limit expression_length)")
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
@@ -131,9 +129,9 @@ def parse_expr(text: str) -> Expr:
 
 
 def _check(value: Any) -> Any:
-    """Numbers beyond MAX_ABS (and NaN) are refused: no spec needs them, and they make torch fail later."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_ABS:
-        raise ExprError(f"value {value:.3g} is out of range (at most {MAX_ABS:.0e})")
+    """Numbers beyond the `number` limit (and NaN) are refused: no spec needs them, and they make torch fail later."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= limits().number:
+        raise ExprError(f"value {value:.3g} is out of range (at most {limits().number:.0e}, limit number)")
     return value
 
 
@@ -150,8 +148,8 @@ def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
         left, right = _eval(node.left, scope), _eval(node.right, scope)
         if not all(isinstance(v, (int, float)) for v in (left, right)):
             raise ExprError(f"'{ast.unparse(node)}' needs numbers, got {left!r} and {right!r}")
-        if isinstance(node.op, ast.Pow) and (not isinstance(right, (int, float)) or abs(right) > 64):
-            raise ExprError("exponent out of range")
+        if isinstance(node.op, ast.Pow) and (not isinstance(right, (int, float)) or abs(right) > limits().exponent):
+            raise ExprError(f"exponent out of range (at most {limits().exponent}, limit exponent)")
         try:
             return _check(_BINARY[type(node.op)](left, right))
         except ZeroDivisionError:

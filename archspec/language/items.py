@@ -14,7 +14,6 @@ from ..ops.registry import COMPOSITES, ITEMS, MODIFIERS, ItemDef
 PRIMITIVES: dict[str, ItemDef] = ITEMS
 """Item key -> its definition, read from the op registry (live: registering an op adds its keys)."""
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-MAX_REPEAT = 10_000  # a bound on `repeat:`, so that a small file can never take long to build
 _REPEAT_SUFFIX = re.compile(r"^(\S+)\s+x\s*(\S+)$")
 
 

@@ -13,9 +13,8 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..errors import Diagnostic, Path, SpecError
+from ..limits import current as limits
 from .yamlsource import load_yaml_file, SourceDoc
-
-MAX_CHAIN = 16
 
 
 def resolve_relative(doc: SourceDoc, path: Path, target: str) -> FsPath:
@@ -78,7 +77,7 @@ def load_document(path: FsPath, chain: tuple[str, ...] = ()) -> SourceDoc:
     if not isinstance(target, str):
         raise SpecError([Diagnostic("extends takes the path of one spec file", where, ("extends",))])
     parent_path = resolve_relative(doc, ("extends",), target)
-    if str(parent_path.resolve()) in chain + (str(FsPath(path).resolve()),) or len(chain) > MAX_CHAIN:
+    if str(parent_path.resolve()) in chain + (str(FsPath(path).resolve()),) or len(chain) > limits().file_chain:
         raise SpecError([Diagnostic(f"'{target}' extends itself", where, ("extends",))])
     if not parent_path.is_file():
         raise SpecError([Diagnostic(f"cannot find '{target}' (looked at {parent_path})", where, ("extends",))])

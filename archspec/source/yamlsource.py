@@ -13,10 +13,7 @@ from typing import Any
 import yaml
 
 from ..errors import Diagnostic, Location, Path, SpecError
-
-MAX_FILE_BYTES = 1_000_000
-MAX_NODES = 50_000  # after alias expansion
-MAX_DEPTH = 64
+from ..limits import current as limits
 
 _Y = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_Y + t for t in ("str", "int", "float", "bool", "null")}
@@ -69,7 +66,7 @@ class _Converter:
 
     def convert(self, node: yaml.Node, path: Path, depth: int = 0) -> Any:
         self.count += 1
-        if self.count > MAX_NODES or depth > MAX_DEPTH:
+        if self.count > limits().yaml_nodes or depth > limits().yaml_depth:
             raise _Budget(node)
         self.doc.value_marks.setdefault(path, self._mark(node))
         if isinstance(node, yaml.ScalarNode):
@@ -133,8 +130,9 @@ class _Converter:
 def load_yaml_text(text: str, file: str) -> SourceDoc:
     """Parse YAML text safely into a SourceDoc; raise SpecError on any problem."""
     doc = SourceDoc(file=file, data=None)
-    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
-        raise SpecError([Diagnostic(f"file is larger than {MAX_FILE_BYTES} bytes", Location(file, 1, 1))])
+    if len(text.encode("utf-8", "replace")) > limits().file_bytes:
+        raise SpecError([Diagnostic(f"file is larger than {limits().file_bytes:,} bytes (limit file_bytes)",
+                                    Location(file, 1, 1))])
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
@@ -154,7 +152,8 @@ def load_yaml_text(text: str, file: str) -> SourceDoc:
     except _Budget as exc:
         bad = exc.args[0]
         raise SpecError([Diagnostic(
-            f"document expands to more than {MAX_NODES} nodes or {MAX_DEPTH} levels",
+            f"document expands to more than {limits().yaml_nodes:,} nodes or {limits().yaml_depth} levels "
+            "(limits yaml_nodes, yaml_depth)",
             Location(file, bad.start_mark.line + 1, bad.start_mark.column + 1),
             hint="anchors and aliases are expanded; refusing a document that grows this large")]) from None
     if converter.errors:

@@ -1,0 +1,86 @@
+"""Every resource limit archspec enforces on its input, in one place.
+
+A spec may come from anywhere, so every stage bounds the work a file can cause: a file of a few KB is
+accepted or refused in about a second and a few tens of MB. The limits are fields of `Limits`; the one
+in force is a context variable, so any stage reads it with `current()` without it being threaded
+through every call. Change them for a block of code with `using(...)`, from the Python API with the
+`limits=` argument (a `Limits` or a mapping of fields), or on the command line with
+`archspec --limit NAME=VALUE`. docs/spec-language.md ("Safety limits") lists them; a test keeps that
+list and this class in step.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits; each field's comment is what it bounds (the docs table is generated from them)."""
+
+    file_bytes: int = 1_000_000  # size of one spec or library file, in bytes
+    yaml_nodes: int = 50_000  # YAML nodes of one document after anchors and aliases are expanded
+    yaml_depth: int = 64  # nesting depth of one YAML document (also of a --set value)
+    file_chain: int = 16  # files in one chain of `extends:` or `imports:`
+    expression_length: int = 200  # characters in one expression
+    number: int = 10**15  # absolute value of any number a spec or an override gives or computes
+    exponent: int = 64  # absolute value of the right operand of `**`
+    input_size: int = 65_536  # each dimension of `input:`
+    repeat: int = 10_000  # `xN`, `repeat:` and `for` over a count
+    block_depth: int = 32  # blocks using blocks, nested
+    ops: int = 200_000  # primitive ops in the expanded network
+    work: int = 2_000_000  # items, iterations and expressions visited while checking and expanding
+    params: int = 2**31  # parameters `build_model` allocates (the counts in `stats` are not limited)
+
+    def replace(self, **changes: Any) -> "Limits":
+        unknown = sorted(set(changes) - set(names()))
+        if unknown:
+            raise ValueError(f"unknown limit {unknown[0]!r}; the limits are {', '.join(names())}")
+        for key, value in changes.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"limit {key} must be a whole number >= 1, got {value!r}")
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT = Limits()
+_CURRENT: contextvars.ContextVar[Limits] = contextvars.ContextVar("archspec_limits", default=DEFAULT)
+
+
+def names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Limits)]
+
+
+def current() -> Limits:
+    """The limits in force."""
+    return _CURRENT.get()
+
+
+def resolve(limits: "Limits | Mapping[str, int] | None") -> Limits:
+    """A Limits from what the API accepts: None (those in force), a Limits, or a mapping of changes."""
+    if limits is None:
+        return current()
+    if isinstance(limits, Limits):
+        return limits
+    if isinstance(limits, Mapping):
+        return current().replace(**dict(limits))
+    raise TypeError(f"limits must be an archspec.Limits or a mapping of limit names to numbers, got "
+                    f"{type(limits).__name__}")
+
+
+@contextlib.contextmanager
+def using(limits: "Limits | Mapping[str, int] | None") -> Iterator[Limits]:
+    """Run a block of code under other limits (None keeps those in force)."""
+    chosen = resolve(limits)
+    token = _CURRENT.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _CURRENT.reset(token)
+
+
+def set_default(limits: "Limits | Mapping[str, int]") -> None:
+    """Change the limits for the rest of the process (the command line's `--limit`)."""
+    _CURRENT.set(resolve(limits))
