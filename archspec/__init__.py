@@ -39,14 +39,25 @@ def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str
 
 def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None,
                 seed: int | None = None, *, features_only: bool = False,
-                out_indices: "Sequence[int] | None" = None):
+                out_indices: "Sequence[int] | None" = None, batch: int | None = None,
+                limits: "Limits | Mapping[str, int] | None" = None):
     """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec.
 
     The model has timm's API (forward_features, forward_head, reset_classifier, feature_info).
     With features_only=True its forward returns the feature maps at the spec's feature taps (by
-    default one per stride), those chosen by out_indices, and the layers after them are left out."""
+    default one per stride), those chosen by out_indices, and the layers after them are left out.
+
+    Before any tensor is created, a model over the `params` limit (2**31) or whose weights would not fit
+    in the memory available (the `memory` limit) is refused with a SpecError giving the estimate; with
+    batch=N, a training step at batch N (weights, gradients, activations) must fit too."""
+    from .analysis.memory import check_allocation
     from .backends.torch.network import module_from_graph
-    spec, graph = compile_spec(spec_or_path, overrides)
+    from .limits import using
+    with using(limits):
+        spec, graph = compile_spec(spec_or_path, overrides)
+        if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+            raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
+        check_allocation(graph, batch)
     try:
         return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
     except Exception as exc:  # a bug in archspec: name what it was building

@@ -34,12 +34,15 @@ class Limits:
     ops: int = 200_000  # primitive ops in the expanded network
     work: int = 2_000_000  # items, iterations and expressions visited while checking and expanding
     params: int = 2**31  # parameters `build_model` allocates (the counts in `stats` are not limited)
+    memory: int | None = None  # bytes `build_model` may allocate (weights; with batch=, a training step); None: what the machine has available
 
     def replace(self, **changes: Any) -> "Limits":
         unknown = sorted(set(changes) - set(names()))
         if unknown:
             raise ValueError(f"unknown limit {unknown[0]!r}; the limits are {', '.join(names())}")
         for key, value in changes.items():
+            if key == "memory" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"limit {key} must be a whole number >= 1, got {value!r}")
         return dataclasses.replace(self, **changes)

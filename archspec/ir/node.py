@@ -54,6 +54,11 @@ class Node:
         return self._data["scope"]
 
     @property
+    def spec_path(self) -> str:
+        """The key path of that spec item, as written in messages (`network[3].conv`)."""
+        return self._data["src"].get("path", "")
+
+    @property
     def loc(self) -> str:
         """file:line:col of the spec item the node came from."""
         return self._data["src"].get("loc", "")

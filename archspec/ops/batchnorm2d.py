@@ -50,6 +50,9 @@ class BatchNorm2d(OpDef):
     def params(self, attrs, inputs, out):
         return 2 * attrs["channels"] if attrs["affine"] else 0
 
+    def buffers(self, attrs):
+        return 2 * attrs["channels"] + 1  # running mean and variance, num_batches_tracked
+
     def lower(self, attrs, inputs):
         from torch import nn
         return nn.BatchNorm2d(attrs["channels"], eps=attrs["eps"], momentum=attrs["momentum"],

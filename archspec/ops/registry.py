@@ -110,6 +110,11 @@ class OpDef:
         """Trainable parameters."""
         return 0
 
+    def buffers(self, attrs: dict) -> int:
+        """Elements of the module's buffers (BatchNorm's running statistics): what `build_model` allocates
+        besides the parameters, for its memory estimate."""
+        return 0
+
     def macs(self, attrs: dict, inputs: list[Shape], out: Shape) -> int:
         """Multiply-accumulates at batch 1 (convolutions and linear layers only)."""
         return 0

@@ -66,6 +66,7 @@ def test_op_sample_matches_pytorch(name, index, tmp_path):
             y = module(xs) if op.arity is None else module(*xs)  # multi-input modules take a list
         assert tuple(y.shape[1:]) == meta["shape"], node
         assert sum(p.numel() for p in module.parameters() if p.requires_grad) == meta["params"], node
+        assert sum(b.numel() for b in module.buffers()) == op.buffers(data["attrs"]), node
         assert counter.get_total_flops() // 2 == meta["macs"], node
     model = module_from_graph(graph, seed=0).eval()  # the whole sample network runs, scripts and pickles
     x = torch.randn(2, *op.samples[index].input)

@@ -1,0 +1,101 @@
+"""What a model built from a counted IR would allocate, estimated without allocating, and the refusal
+`build_model` applies before any tensor exists.
+
+Weights: every parameter and buffer (BatchNorm's running statistics, from each op's `buffers`) in
+fp32. A training step at batch B also holds the gradients (as many as the parameters) and, for
+backward, about one activation per op output: the sum of every node's output at batch B. Both are
+estimates of what PyTorch allocates, not measurements (allocator slack and workspaces are not in it).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ..errors import Diagnostic, Location, SpecError
+from ..ir.node import nodes
+from ..limits import current as limits
+
+FP32_BYTES = 4
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    params: int  # trainable elements
+    buffers: int  # elements of buffers
+    activations: int  # elements of every op output at batch 1
+
+    def weight_bytes(self) -> int:
+        return FP32_BYTES * (self.params + self.buffers)
+
+    def training_bytes(self, batch: int) -> int:
+        """Weights, their gradients and the activations a training step keeps at this batch size."""
+        return self.weight_bytes() + FP32_BYTES * (self.params + batch * self.activations)
+
+
+def estimate(graph: nx.DiGraph) -> MemoryEstimate:
+    params = buffers = activations = 0
+    for n in nodes(graph):
+        params += n.meta["params"]
+        buffers += n.opdef.buffers(n.attrs)
+        size = 1
+        for d in n.shape:
+            size *= d
+        activations += size
+    return MemoryEstimate(params, buffers, activations)
+
+
+def available_memory() -> int | None:
+    """Bytes the kernel says can be allocated without swapping (Linux's MemAvailable); None elsewhere."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _mb(count: int) -> str:
+    return f"{count / 2**20:,.1f} MB" if count < 2**30 else f"{count / 2**30:,.1f} GB"
+
+
+def check_allocation(graph: nx.DiGraph, batch: int | None = None) -> MemoryEstimate:
+    """Refuse (SpecError) a model whose parameters exceed the `params` limit, or whose weights (and, with
+    batch, a training step's gradients and activations) exceed the `memory` limit or, without one, the
+    memory available now. Located at the op with the most parameters. Returns the estimate."""
+    est = estimate(graph)
+    biggest = max(nodes(graph), key=lambda n: n.meta["params"], default=None)
+    where, path = _location(graph, biggest)
+    hint = "`archspec stats` counts it without allocating; raise the limit with --limit or limits= if you mean it"
+    if est.params > limits().params:
+        raise SpecError([Diagnostic(
+            f"the model has {est.params:,} parameters, more than the limit of {limits().params:,} (limit params); "
+            f"refusing to allocate {_mb(est.weight_bytes())} of weights" + _largest(biggest), where, path, hint)])
+    budget = limits().memory or available_memory()
+    need = est.weight_bytes() if batch is None else est.training_bytes(batch)
+    if budget is not None and need > budget:
+        what = "its weights" if batch is None else f"a training step at batch {batch:,} (weights, gradients, activations)"
+        source = "the limit memory" if limits().memory else "the memory available now"
+        raise SpecError([Diagnostic(
+            f"{what} would take about {_mb(need)}, more than {source} ({_mb(budget)}); refusing to allocate"
+            + _largest(biggest), where, path, hint)])
+    return est
+
+
+def _largest(biggest) -> str:
+    return f" (the largest op, '{biggest.name}', has {biggest.meta['params']:,})" if biggest is not None else ""
+
+
+def _location(graph: nx.DiGraph, biggest) -> tuple[Location, tuple]:
+    loc = biggest.loc if biggest is not None else ""
+    file, _, rest = loc.rpartition(":")
+    file, _, line = file.rpartition(":")
+    if file and line.isdigit() and rest.isdigit():
+        return Location(file, int(line), int(rest)), (biggest.spec_path,)
+    return Location(graph.graph.get("file", "<spec>"), 1, 1), ()

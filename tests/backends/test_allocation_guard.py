@@ -1,0 +1,81 @@
+"""build_model refuses, before any tensor is created, a model that is too large, and says by how much;
+the memory estimate it uses agrees with what PyTorch really allocates."""
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+import pytest
+import torch
+
+import archspec
+from archspec.analysis.memory import estimate
+
+HUGE = """name: huge
+input: [3, 8, 8]
+network:
+  - conv: 3x3 8
+  - global_avgpool
+  - linear: 1000000
+  - linear: 1000000
+"""
+
+
+@pytest.fixture
+def huge(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text(HUGE)
+    return path
+
+
+def test_a_trillion_parameters_is_refused_before_allocation(huge):
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(archspec.SpecError) as caught:
+        archspec.build_model(huge)
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    message = str(caught.value)
+    assert f"{huge}:7:13: network[3].linear:" in message  # the op with the most parameters
+    assert "1,000,010,000,232 parameters" in message and "limit params" in message and "GB" in message
+    assert elapsed < 5 and peak < 50 * 2**20
+    assert archspec.stats(huge)["params"] == 1_000_010_000_232  # counting is not allocating
+
+
+def test_the_limits_are_configurable(huge, tmp_path):
+    small = tmp_path / "small.yaml"
+    small.write_text(HUGE.replace("1000000", "1000"))
+    model = archspec.build_model(small)
+    n = sum(p.numel() for p in model.parameters())
+    with pytest.raises(archspec.SpecError, match="limit params"):
+        archspec.build_model(small, limits={"params": n - 1})
+    archspec.build_model(small, limits={"params": n})
+    with pytest.raises(archspec.SpecError, match=r"its weights would take about .* more than the limit memory"):
+        archspec.build_model(small, limits={"memory": 4 * n - 1})
+    with pytest.raises(archspec.SpecError, match=r"a training step at batch 1,000 .* more than the limit memory"):
+        archspec.build_model(small, batch=1000, limits={"memory": 8 * n + 10_000})
+    with pytest.raises(ValueError, match="batch"):
+        archspec.build_model(small, batch=0)
+
+
+@pytest.mark.parametrize("path, overrides", [("specs/wrn.yaml", {"depth": 16, "k": 2}), ("specs/inception_v3.yaml", {})])
+def test_the_estimate_matches_the_model(path, overrides):
+    spec, graph = archspec.compile_spec(path, overrides)
+    est = estimate(graph)
+    model = archspec.build_model(spec, seed=0).train()
+    assert est.params == sum(p.numel() for p in model.parameters())
+    assert est.buffers == sum(b.numel() for b in model.buffers())
+    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    saved: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        if t.untyped_storage().data_ptr() not in weights:
+            saved[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    x = torch.randn(2, *graph.nodes["input"]["meta"]["shape"])
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(x)
+    ratio = sum(saved.values()) / (4 * 2 * est.activations)  # what autograd keeps for backward, measured
+    assert 0.6 < ratio < 1.4, ratio
