@@ -3,8 +3,9 @@
 
 Weights: every parameter and buffer (BatchNorm's running statistics, from each op's `buffers`) in
 fp32. A training step at batch B also holds the gradients (as many as the parameters) and, for
-backward, about one activation per op output: the sum of every node's output at batch B. Both are
-estimates of what PyTorch allocates, not measurements (allocator slack and workspaces are not in it).
+backward, at most one activation per op output: the sum of every node's output at batch B, an upper
+estimate (in-place ReLUs share their input's storage; autograd kept 57% to 76% of it on the shipped
+ResNet-50, WRN-16-2, Inception-v3 and v4). Allocator slack and workspaces are not in it.
 """
 from __future__ import annotations
 

@@ -78,4 +78,4 @@ def test_the_estimate_matches_the_model(path, overrides):
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         model(x)
     ratio = sum(saved.values()) / (4 * 2 * est.activations)  # what autograd keeps for backward, measured
-    assert 0.6 < ratio < 1.4, ratio
+    assert 0.5 < ratio <= 1.0, ratio  # an upper estimate: in-place ReLUs share their input's storage
