@@ -66,10 +66,30 @@ def _mb(count: int) -> str:
     return f"{count / 2**20:,.1f} MB" if count < 2**30 else f"{count / 2**30:,.1f} GB"
 
 
+TORCH_MAX_BYTES = 2**63 - 1  # PyTorch computes storage sizes in int64 bytes
+
+
+def check_representable(graph: nx.DiGraph) -> None:
+    """Refuse (SpecError, at the op) a model with a tensor PyTorch cannot represent even on the meta
+    device: an op's parameters, or its output at batch 1, over 2**63 - 1 bytes in fp32."""
+    for n in nodes(graph):
+        size = 1
+        for d in n.shape:
+            size *= d
+        for what, count in (("parameters", n.meta["params"]), ("output elements", size)):
+            if FP32_BYTES * count > TORCH_MAX_BYTES:
+                where, path = _location(graph, n)
+                raise SpecError([Diagnostic(
+                    f"op '{n.name}' has {count:.3g} {what}, beyond what PyTorch can hold in one model "
+                    f"(2^63 bytes); refusing to build it", where, path,
+                    "`archspec stats` still counts it; check the widths")])
+
+
 def check_allocation(graph: nx.DiGraph, batch: int | None = None) -> MemoryEstimate:
     """Refuse (SpecError) a model whose parameters exceed the `params` limit, or whose weights (and, with
     batch, a training step's gradients and activations) exceed the `memory` limit or, without one, the
     memory available now. Located at the op with the most parameters. Returns the estimate."""
+    check_representable(graph)
     est = estimate(graph)
     biggest = max(nodes(graph), key=lambda n: n.meta["params"], default=None)
     where, path = _location(graph, biggest)

@@ -79,3 +79,18 @@ def test_the_estimate_matches_the_model(path, overrides):
         model(x)
     ratio = sum(saved.values()) / (4 * 2 * est.activations)  # what autograd keeps for backward, measured
     assert 0.5 < ratio <= 1.0, ratio  # an upper estimate: in-place ReLUs share their input's storage
+
+
+def test_a_tensor_torch_cannot_hold_is_refused_even_on_meta(tmp_path):
+    from typer.testing import CliRunner
+    from archspec.cli.app import app
+
+    path = tmp_path / "wide.yaml"
+    path.write_text("name: wide\ninput: [3, 8, 8]\nnetwork:\n  - conv: 3x3 1000000000000000\n"
+                    "  - conv: 3x3 1000000000000000\n")
+    result = CliRunner().invoke(app, ["build", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{path}:5:11: network[1].conv: op 'conv_2.conv' has 9e+30 parameters, beyond what PyTorch" in result.output
+    assert archspec.stats(path)["params"] == 9 * 10**30 + 31 * 10**15  # still counted
+    with pytest.raises(archspec.SpecError, match="beyond what PyTorch"):
+        archspec.build_model(path)
