@@ -22,8 +22,8 @@ class Limits:
     """Resource limits; each field's comment is what it bounds (the docs table is generated from them)."""
 
     file_bytes: int = 1_000_000  # size of one spec or library file, in bytes
-    yaml_nodes: int = 50_000  # YAML nodes of one document after anchors and aliases are expanded
-    yaml_depth: int = 64  # nesting depth of one YAML document (also of a --set value)
+    yaml_nodes: int = 50_000  # YAML nodes of one document after anchors and aliases are expanded (also of an override)
+    yaml_depth: int = 64  # nesting depth of one YAML document (also of an override)
     file_chain: int = 16  # files in one chain of `extends:` or `imports:`
     expression_length: int = 200  # characters in one expression
     number: int = 10**15  # absolute value of any number a spec or an override gives or computes

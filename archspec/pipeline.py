@@ -29,7 +29,7 @@ from .expand.expander import Expander
 from .ir.graph import check as check_ir
 from .language.items import is_reserved, NAME_RE
 from .ops import defaults_keys
-from .language.params import block_param_names, plain_values, resolve_spec_params
+from .language.params import block_param_names, override_values, plain_values, resolve_spec_params
 from .language.parse import Parser
 from .ir.passes import count, mark_train_only
 from .ir.scopes import scope_tree
@@ -175,7 +175,7 @@ def _spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None) ->
             sink.add(Diagnostic(f"parameter name '{name}' is reserved (in_ch, in_h, in_w, true, false, function names) or invalid",
                                 source.loc(("params", name), key=True), ("params", name)))
     sink.raise_if_any()
-    params = resolve_spec_params(doc.params, dict(overrides or {}), source.loc, sink, set(blocks))
+    params = resolve_spec_params(doc.params, override_values(overrides), source.loc, sink, set(blocks))
     sink.raise_if_any()
     lets = _evaluate_lets(doc, source, params, sink)
     sink.raise_if_any()
@@ -380,7 +380,7 @@ def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, An
     limits: see load_spec)."""
     with using(limits):
         spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
-        if isinstance(spec_or_path, Spec) and overrides:
+        if isinstance(spec_or_path, Spec) and overrides is not None:
             spec = with_overrides(spec, overrides)
         return spec, lower(spec, debug)
 
@@ -390,7 +390,7 @@ def with_overrides(spec: Spec, overrides: Mapping[str, Any]) -> Spec:
     so only the parameters and `let` values are bound again: sweeping a design space over one loaded
     spec costs one expansion per variant."""
     sink = DiagnosticSink()
-    merged = {**spec.overrides, **overrides}  # defaults that are expressions are evaluated again
+    merged = {**spec.overrides, **override_values(overrides)}  # defaults that are expressions are evaluated again
     params = resolve_spec_params(spec.doc.params, merged, spec.source.loc, sink, set(spec.blocks))
     sink.raise_if_any()
     lets = _evaluate_lets(spec.doc, spec.source, params, sink)

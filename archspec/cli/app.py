@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -60,19 +59,16 @@ class Format(str, Enum):
 
 
 def _overrides(pairs: Optional[List[str]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    """KEY=VALUE pairs; each VALUE is read as a YAML scalar, as in a spec file (a bad number: exit 2)."""
+    from ..language.params import read_overrides
+
+    split = []
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
             raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        if not isinstance(value, (int, float, bool, str)) or value is None:
-            value = raw
-        out[key.strip()] = value
-    return out
+        split.append((key.strip(), raw))
+    return read_overrides(split)
 
 
 def _run(action: Callable[[], Any]) -> Any:

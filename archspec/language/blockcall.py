@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import SpecValueError, did_you_mean
 from .expr import CONSTANTS
+from ..source.scalars import check_numbers, show
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class BlockCall:
 
 
 def _literal(node: ast.expr) -> Any:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, str, bool):
         return node.value
     if isinstance(node, ast.Name) and node.id in CONSTANTS:  # YAML's true and false
         return CONSTANTS[node.id]
@@ -45,8 +46,8 @@ def parse_block_call(value: Any, blocks) -> BlockCall:
         call = value
     elif isinstance(value, dict) and len(value) == 1:
         (name, args), = value.items()
-        if args is not None and not isinstance(args, dict):
-            raise SpecValueError(f"'{name}' takes a mapping of parameters, got {args!r}")
+        if args is not None and (not isinstance(args, dict) or not all(isinstance(k, str) for k in args)):
+            raise SpecValueError(f"'{name}' takes a mapping of parameter names to values, got {show(args)}")
         call = BlockCall(str(name), (), tuple((args or {}).items()))
     elif isinstance(value, str):
         text = value.strip()
@@ -54,7 +55,7 @@ def parse_block_call(value: Any, blocks) -> BlockCall:
             raise SpecValueError("block reference longer than 200 characters")
         try:
             tree = ast.parse(text, mode="eval").body
-        except SyntaxError:
+        except (SyntaxError, RecursionError, MemoryError):
             raise SpecValueError(f"cannot read block reference '{text}' (write name or name(arg, key=value))") from None
         if isinstance(tree, ast.Name):
             call = BlockCall(tree.id)
@@ -66,7 +67,10 @@ def parse_block_call(value: Any, blocks) -> BlockCall:
         else:
             raise SpecValueError(f"cannot read block reference '{text}' (write name or name(arg, key=value))")
     else:
-        raise SpecValueError(f"expected a block reference, got {value!r}")
+        raise SpecValueError(f"expected a block reference, got {show(value)}")
+    check_numbers([call.positional, [v for _, v in call.keywords]])  # `B(3, 1e999)`: no infinity, NaN, ...
+    if not isinstance(call.name, str):
+        raise SpecValueError(f"expected a block name, got {show(call.name)}")
     if call.name not in blocks:
         hint = did_you_mean(call.name, blocks)
         raise SpecValueError(f"no block named '{call.name}'" + (f" ({hint})" if hint else ""))

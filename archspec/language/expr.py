@@ -4,17 +4,25 @@ Expressions are parsed with Python's `ast` module (parsing never runs code) and 
 tree walker that accepts numbers, quoted strings (for comparisons), parameter names, arithmetic on
 numbers, comparisons, `true`/`false`, `a if c else b`, one element of a list (`depths[0]`) and a closed list
 of functions (positional or keyword arguments). Nothing else is reachable: no attributes, no slices, no calls by name.
+`parse_expr` refuses at parse time every node and operator the evaluator does not handle (`~x`, `x in y`,
+`x is y`, `@`, `<<`, list and dict displays, lambdas, comprehensions, f-strings, ...), a number literal out of
+range, an unquoted date read as a subtraction (`2001-12-14`) and nesting deeper than MAX_DEPTH; `_eval`
+refuses anything else it is handed, and checks every value it reads or computes (no NaN, no infinity, no
+complex number, nothing beyond the `number` limit; archspec.source.scalars).
 """
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..errors import SpecValueError
 from ..limits import current as limits
+from ..source.scalars import describe, number_problem, short, show
 
 _BINARY = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -26,6 +34,17 @@ _COMPARE = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
+_OPERATORS = {*_BINARY, *_UNARY, *_COMPARE, ast.And, ast.Or}
+OPERATORS_TEXT = "+ - * / // % ** on numbers, == != < <= > >=, and or not, x if c else y"
+_SPELLING = {ast.Invert: "~", ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.MatMult: "@",
+             ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&"}
+_NODES = (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp, ast.Subscript, ast.Call, ast.keyword, ast.Name,
+          ast.Constant, ast.Load)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")  # YAML's date, `2001-12-14`, unquoted
+MAX_DEPTH = 100
+"""How deeply an expression may nest (`-(-(-x))`, `a+b+c+...`): evaluation recurses once per level."""
+
+
 def _range(*args: Any) -> list[int]:
     """range(stop) or range(start, stop[, step]) as a list, at most the `repeat` limit long."""
     if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
@@ -46,6 +65,15 @@ def _len(value: Any) -> int:
     raise TypeError(f"len() of {value!r}")
 
 
+def _round(number: Any, ndigits: Any = None) -> Any:
+    """round(), with ndigits bounded like an exponent (rounding an integer to -n digits computes 10**n)."""
+    if ndigits is not None and (isinstance(ndigits, bool) or not isinstance(ndigits, int)
+                                or abs(ndigits) > limits().exponent):
+        raise ValueError(f"ndigits must be a whole number from -{limits().exponent} to {limits().exponent} "
+                         "(limit exponent)")
+    return round(number, ndigits)
+
+
 def make_divisible(v: Any, divisor: Any = 8, min_value: Any = None, round_limit: Any = 0.9) -> Any:
     """timm's channel rounding (EfficientNet, MobileNet): v to the nearest multiple of divisor, at least
     min_value (a missing or zero min_value means divisor), and one divisor more where rounding down
@@ -60,7 +88,7 @@ def make_divisible(v: Any, divisor: Any = 8, min_value: Any = None, round_limit:
 
 
 FUNCTIONS = {
-    "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
+    "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": _round,
     "ceil": math.ceil, "floor": math.floor, "len": _len, "range": _range, "make_divisible": make_divisible,
 }
 
@@ -84,14 +112,23 @@ class Expr:
     names: frozenset[str]
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
-        return _eval(self.tree, scope)
+        try:
+            return _eval(self.tree, scope)
+        except RecursionError:  # a tree nested deeper than parse_expr allows, built by hand
+            raise ExprError(f"expression nested more than {MAX_DEPTH} levels") from None
 
     def __str__(self) -> str:
         return self.text
 
 
 def parse_expr(text: str) -> Expr:
-    """Parse text into an Expr, checking that only allowed syntax is used."""
+    """Parse text into an Expr, checking that only allowed syntax is used (raise ExprError)."""
+    return _parse(text, limits())
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str, _limits: object) -> Expr:
+    """parse_expr, memoized per text and the limits in force (an Expr is immutable; errors are not kept)."""
     text = text.strip()
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1].strip()
@@ -104,74 +141,117 @@ def parse_expr(text: str) -> Expr:
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
-        raise ExprError(f"invalid expression '{text}': {exc.msg}") from None
+        raise ExprError(f"invalid expression '{short(text, 60)}': {short(exc.msg, 80)}") from None
+    except (RecursionError, MemoryError):  # Python's parser gives up on deep nesting
+        raise ExprError(f"expression nested more than {MAX_DEPTH} levels") from None
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id not in FUNCTIONS and node.id not in CONSTANTS:
-                names.add(node.id)
-        elif isinstance(node, ast.Call):
-            if (not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS
-                    or any(k.arg is None for k in node.keywords)):
-                raise ExprError(f"only these functions may be called: {', '.join(FUNCTIONS)}")
-        elif isinstance(node, ast.Constant):
-            if not isinstance(node.value, (int, float, bool, str)):
-                raise ExprError(f"constant {node.value!r} is not allowed")
-        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
-            raise ExprError(f"'{ast.unparse(node)}': take one element (`depths[0]`), not a slice")
-        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp, ast.Subscript,
-                                   ast.keyword,
-                                   ast.Load, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
-            raise ExprError(f"'{ast.unparse(node)}' is not allowed in an expression")
-        if isinstance(node, ast.BinOp) and type(node.op) not in _BINARY:
-            raise ExprError(f"operator in '{ast.unparse(node)}' is not allowed")
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExprError(f"expression nested more than {MAX_DEPTH} levels")
+        _vet(node, text)
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in CONSTANTS:
+            names.add(node.id)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return Expr(text, tree, frozenset(names))
 
 
-def _check(value: Any) -> Any:
-    """Numbers beyond the `number` limit (and NaN) are refused: no spec needs them, and they make torch fail later."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= limits().number:
-        raise ExprError(f"value {value:.3g} is out of range (at most {limits().number:.0e}, limit number)")
-    return value
+def _segment(text: str, node: ast.AST) -> str:
+    """The text node was parsed from (cut when long; never ast.unparse, which recurses)."""
+    return short(ast.get_source_segment(text, node) or type(node).__name__, 60)
 
 
-def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
+def _vet(node: ast.AST, text: str) -> None:
+    """Raise ExprError unless node is syntax the evaluator handles."""
+    if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
+        if type(node) not in _OPERATORS:
+            raise ExprError(f"operator '{_SPELLING.get(type(node), type(node).__name__)}' is not allowed in an "
+                            f"expression (the operators are {OPERATORS_TEXT})")
+    elif isinstance(node, ast.Call):
+        if (not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS
+                or any(k.arg is None for k in node.keywords)):
+            raise ExprError(f"only these functions may be called: {', '.join(FUNCTIONS)}")
+    elif isinstance(node, ast.Constant):
+        if type(node.value) not in (int, float, bool, str):
+            raise ExprError(f"constant '{_segment(text, node)}' is not allowed")
+        _check(node.value, node, text)
+    elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        raise ExprError(f"'{_segment(text, node)}': take one element (`depths[0]`), not a slice")
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
+        written = ast.get_source_segment(text, node) or ""
+        if _DATE.fullmatch(written):
+            raise ExprError(f"'{written}' reads as a date, not as a subtraction",
+                            f"write '{written.replace('-', ' - ')}' to subtract, or quote a date meant as text")
+    elif not isinstance(node, _NODES):
+        raise ExprError(f"'{_segment(text, node)}' is not allowed in an expression")
+
+
+def _check(value: Any, node: ast.AST | None = None, text: str | None = None) -> Any:
+    """Every number an expression reads or computes must be one a spec may hold: NaN, infinities,
+    complex numbers and numbers beyond the `number` limit are refused (they make torch fail later).
+    node: the part of the expression that gave it (from text, when given), named in the message."""
+    problem = number_problem(value)
+    if problem is None:
+        return value
+    if node is None:
+        raise ExprError(f"value {describe(value)} {problem}")
+    if isinstance(node, (ast.Constant, ast.Name)):
+        raise ExprError(f"'{_segment(text, node) if text is not None else ast.unparse(node)}' {problem}")
+    raise ExprError(f"'{short(ast.unparse(node), 60)}' gives {describe(value)}, which {problem}")
+
+
+def _eval(node: ast.AST, scope: Mapping[str, Any]) -> Any:
+    """The value of node; total: anything it does not handle is an ExprError, never another exception."""
     if isinstance(node, ast.Constant):
+        if type(node.value) not in (int, float, bool, str):
+            raise ExprError(f"constant {type(node.value).__name__} is not allowed")
         return _check(node.value)
     if isinstance(node, ast.Name):
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
         if node.id not in scope:
             raise ExprError(f"unknown name '{node.id}'")
-        return scope[node.id]
+        return _check(scope[node.id], node)
     if isinstance(node, ast.BinOp):
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            raise ExprError(f"operator '{_SPELLING.get(type(node.op), type(node.op).__name__)}' is not allowed")
         left, right = _eval(node.left, scope), _eval(node.right, scope)
         if not all(isinstance(v, (int, float)) for v in (left, right)):
-            raise ExprError(f"'{ast.unparse(node)}' needs numbers, got {left!r} and {right!r}")
-        if isinstance(node.op, ast.Pow) and (not isinstance(right, (int, float)) or abs(right) > limits().exponent):
+            raise ExprError(f"'{ast.unparse(node)}' needs numbers, got {show(left)} and {show(right)}")
+        if isinstance(node.op, ast.Pow) and abs(right) > limits().exponent:
             raise ExprError(f"exponent out of range (at most {limits().exponent}, limit exponent)")
         try:
-            return _check(_BINARY[type(node.op)](left, right))
+            result = op(left, right)
         except ZeroDivisionError:
             raise ExprError(f"division by zero in '{ast.unparse(node)}'") from None
         except OverflowError:
-            raise ExprError(f"'{ast.unparse(node)}' is out of range") from None
-        except TypeError as exc:
+            raise ExprError(f"'{ast.unparse(node)}' is out of range (at most {limits().number:.0e}, limit number)"
+                            ) from None
+        except (TypeError, ValueError) as exc:
             raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+        return _check(result, node)
     if isinstance(node, ast.UnaryOp):
+        op = _UNARY.get(type(node.op))
+        if op is None:
+            raise ExprError(f"operator '{_SPELLING.get(type(node.op), type(node.op).__name__)}' is not allowed")
         operand = _eval(node.operand, scope)
         if not isinstance(node.op, ast.Not) and not isinstance(operand, (int, float)):
-            raise ExprError(f"'{ast.unparse(node)}' needs a number, got {operand!r}")
-        return _UNARY[type(node.op)](operand)
+            raise ExprError(f"'{ast.unparse(node)}' needs a number, got {show(operand)}")
+        return _check(op(operand), node)
     if isinstance(node, ast.Compare):
         left = _eval(node.left, scope)
-        for op, comparator in zip(node.ops, node.comparators):
+        for op_node, comparator in zip(node.ops, node.comparators):
+            op = _COMPARE.get(type(op_node))
+            if op is None:
+                raise ExprError(f"operator '{_SPELLING.get(type(op_node), type(op_node).__name__)}' is not allowed")
             right = _eval(comparator, scope)
             try:
-                if not _COMPARE[type(op)](left, right):
+                if not op(left, right):
                     return False
             except TypeError:
-                raise ExprError(f"cannot compare {left!r} and {right!r} in '{ast.unparse(node)}'") from None
+                raise ExprError(f"cannot compare {show(left)} and {show(right)} in '{ast.unparse(node)}'") from None
             left = right
         return True
     if isinstance(node, ast.BoolOp):
@@ -179,18 +259,21 @@ def _eval(node: ast.expr, scope: Mapping[str, Any]) -> Any:
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.IfExp):
         return _eval(node.body if _eval(node.test, scope) else node.orelse, scope)
-    if isinstance(node, ast.Subscript):  # one element of a list: `depths[0]`, `widths[-1]`
+    if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):  # `depths[0]`, `widths[-1]`
         seq, index = _eval(node.value, scope), _eval(node.slice, scope)
         if not isinstance(seq, (list, tuple)) or isinstance(index, bool) or not isinstance(index, int):
-            raise ExprError(f"'{ast.unparse(node)}' needs a list and a whole-number index, got {seq!r} and {index!r}")
+            raise ExprError(f"'{ast.unparse(node)}' needs a list and a whole-number index, got {show(seq)} and "
+                            f"{show(index)}")
         if not -len(seq) <= index < len(seq):
             raise ExprError(f"index {index} is out of range in '{ast.unparse(node)}' (the list has {len(seq)} elements)")
-        return seq[index]
-    if isinstance(node, ast.Call):
+        return _check(seq[index], node)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS \
+            and all(k.arg is not None for k in node.keywords):
         args = [_eval(a, scope) for a in node.args]
         keywords = {k.arg: _eval(k.value, scope) for k in node.keywords}
         try:
-            return _check(FUNCTIONS[node.func.id](*args, **keywords))
-        except (TypeError, ValueError, OverflowError) as exc:
+            result = FUNCTIONS[node.func.id](*args, **keywords)
+        except (TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
             raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
-    raise ExprError(f"'{ast.unparse(node)}' is not allowed")  # pragma: no cover
+        return _check(result, node)
+    raise ExprError(f"'{type(node).__name__}' is not allowed in an expression")

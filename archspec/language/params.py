@@ -7,11 +7,18 @@ from .blockcall import parse_block_call
 from ..errors import Diagnostic, DiagnosticSink, OverrideError, Path, SpecValueError, did_you_mean
 from .expr import ExprError, parse_expr
 from .schema import ParamDecl, TYPE_OF
+from ..source.scalars import check_numbers, scalar_from_text, show
 from .values import NotYetKnown, resolve_expr
 
 
 def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) -> Any:
-    """Check value against decl's type and choices; raise SpecValueError with a readable message."""
+    """Check value against decl's type and choices; raise SpecValueError with a readable message. Every
+    value a parameter takes passes here (a default, an override, a block use's or reference's argument),
+    so here every number in it is checked (no NaN, infinity, complex number or number beyond the limit)."""
+    try:
+        check_numbers(value)
+    except SpecValueError as exc:
+        raise SpecValueError(f"parameter '{name}': {exc.message}", exc.hint) from None
     if decl.type == "block":
         try:
             return parse_block_call(value, blocks)
@@ -20,7 +27,7 @@ def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) 
     if decl.type == "list":
         if not isinstance(value, (list, tuple)) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-            raise SpecValueError(f"parameter '{name}' must be a list of numbers, got {value!r}")
+            raise SpecValueError(f"parameter '{name}' must be a list of numbers, got {show(value)}")
         return list(value)
     kind = TYPE_OF.get(decl.type) if decl.type else None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -28,9 +35,9 @@ def coerce(name: str, decl: ParamDecl, value: Any, blocks: Container[str] = ()) 
     if kind is int and isinstance(value, float) and value.is_integer():
         value = int(value)
     if kind is not None and (type(value) is not kind):
-        raise SpecValueError(f"parameter '{name}' must be {decl.type}, got {value!r}")
+        raise SpecValueError(f"parameter '{name}' must be {decl.type}, got {show(value)}")
     if decl.choices is not None and value not in decl.choices:
-        raise SpecValueError(f"parameter '{name}' must be one of {decl.choices}, got {value!r}")
+        raise SpecValueError(f"parameter '{name}' must be one of {decl.choices}, got {show(value)}")
     return value
 
 
@@ -102,7 +109,7 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
 
     def report(path, message, hint, key=False):
         if path and path[0] == "<override>":
-            wrong.add(Diagnostic(f"{message} (from {cli_label} {path[1]}=...)", None, ("params", path[1]), hint))
+            wrong.add(_from_override(path[1], message, hint, cli_label))
         else:
             sink.add(Diagnostic(message, doc_loc(path), path, hint))
 
@@ -119,6 +126,41 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
     if wrong:
         raise OverrideError(wrong.items)
     return values or {}
+
+
+def _from_override(name: str, message: str, hint: str | None, label: str = "--set") -> Diagnostic:
+    """A mistake of the override `name` (not of the file): no file location, the override named."""
+    return Diagnostic(f"{message} (from {label} {name}=...)", None, ("params", name), hint)
+
+
+def override_values(overrides: Any) -> dict[str, Any]:
+    """The overrides the API was given, as a dict (None: none). Anything but a mapping of parameter
+    names (strings) is the caller's mistake: OverrideError."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, Mapping):
+        raise OverrideError([Diagnostic(f"overrides must be a mapping of parameter names to values, got "
+                                        f"{type(overrides).__name__} {show(overrides)}", None, ("<overrides>",))])
+    wrong = [Diagnostic(f"an override's key must be a parameter name (a string), got {type(k).__name__} {show(k)}",
+                        None, ("<overrides>",)) for k in overrides if not isinstance(k, str)]
+    if wrong:
+        raise OverrideError(wrong)
+    return dict(overrides)
+
+
+def read_overrides(pairs: list[tuple[str, str]], label: str = "--set") -> dict[str, Any]:
+    """Overrides written as text (`--set NAME=TEXT`): each TEXT is read as one YAML scalar, as a value
+    in a spec file is (`10`, `0.5`, `true`, text; a list, a mapping or several documents stay text,
+    and nothing nested is built). A number a spec may not hold raises OverrideError, naming the override."""
+    values, wrong = {}, []
+    for name, text in pairs:
+        try:
+            values[name] = scalar_from_text(text) if text.strip() else ""
+        except SpecValueError as exc:
+            wrong.append(_from_override(name, exc.message, exc.hint, label))
+    if wrong:
+        raise OverrideError(wrong)
+    return values
 
 
 def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:

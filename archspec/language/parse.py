@@ -15,6 +15,7 @@ from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_m
 from .expr import ExprError, parse_expr
 from .items import COMPOSITES, MODIFIERS, NAME_RE, PRIMITIVES, split_repeat
 from .syntax import Arg, Aux, BlockUse, Branch, Loop, Merge, Modifiers, Node, OpItem, Ref, Residual, Seq, Split
+from ..source.scalars import read_number, short
 from ..source.yamlsource import SourceDoc
 
 _KERNEL = re.compile(r"^\d+x\d+$")
@@ -31,11 +32,10 @@ _FLAGS = {
 # ---------------------------------------------------------------------------- shorthand
 
 def _scalar(token: str) -> Any:
-    for kind in (int, float):
-        try:
-            return kind(token)
-        except ValueError:
-            pass
+    """A token that is no expression: a number (checked: SpecValueError when out of range), true, false or text."""
+    number = read_number(token)
+    if number is not None:
+        return number
     return {"true": True, "false": False}.get(token, token)
 
 
@@ -63,11 +63,11 @@ def _word(op: str, token: str) -> dict | None:
     if _KERNEL.match(token) and "kernel" in fields:
         return {"kernel": token}
     if token.startswith("/") and len(token) > 1 and not token.startswith("//") and "stride" in fields:
-        return {"stride": _scalar(token[1:])}
+        return {"stride": token[1:]}  # read as a value by _shorthand
     if token in ("same", "valid") and "padding" in fields:
         return {"padding": token}
     if _PADDING.match(token) and "padding" in fields:
-        return {"padding": int(token[1:])}
+        return {"padding": read_number(token[1:])}
     if token in _FLAGS and set(_FLAGS[token]) <= fields:
         return dict(_FLAGS[token])
     return None
@@ -106,8 +106,8 @@ def _shorthand(op: str, text: str) -> tuple:
             args[spec.main], i = _value(op, tokens, token, i)
         else:
             flags = ", ".join(f for f in _FLAGS if set(_FLAGS[f]) <= _fields(op))
-            raise SpecValueError(f"cannot read '{token}' in '{text}' (shorthand: KxK kernel, /stride, valid|same|pN,"
-                                 f" flags {flags}, key=value, and one bare value"
+            raise SpecValueError(f"cannot read '{short(token, 40)}' in '{short(text, 60)}' (shorthand: KxK kernel, "
+                                 f"/stride, valid|same|pN, flags {flags}, key=value, and one bare value"
                                  + (f" for {spec.main}" if spec.main else "") + ")")
     return tuple(args.items())
 

@@ -17,6 +17,7 @@ from pydantic import BeforeValidator
 
 from ..errors import InternalError, SpecValueError, did_you_mean
 from .expr import _check, CONSTANTS, Expr, ExprError, parse_expr
+from ..source.scalars import read_number  # noqa: F401 (for ops, which read `3x3` with it and may not import source)
 
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
-from ..language.values import evaluate_value, IntArg
+from ..language.values import evaluate_value, IntArg, read_number
 
 _KERNEL_TEXT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 
@@ -25,13 +25,16 @@ def pair(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str):
         match = _KERNEL_TEXT.match(value)
         if match:
-            return int(match.group(1)), int(match.group(2))
+            return tuple(evaluate_value(read_number(group), info.context or {}, int) for group in match.groups())
         value = evaluate_value(value, info.context or {}, int)
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
             raise ValueError(f"expected one number or two [height, width], got {len(value)} values")
         return tuple(evaluate_value(v, info.context or {}, int) for v in value)
-    return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = evaluate_value(value, info.context or {}, int)  # bounded like every number
+        return value, value
+    return value
 
 
 def _positive_pair(value: tuple[int, int]) -> tuple[int, int]:

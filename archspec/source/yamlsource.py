@@ -12,15 +12,11 @@ from typing import Any
 
 import yaml
 
-from ..errors import Diagnostic, Location, Path, SpecError
+from ..errors import Diagnostic, Location, Path, SpecError, SpecValueError
 from ..limits import current as limits
+from .scalars import construct_scalar, LOADER as _LOADER
 
 _Y = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {_Y + t for t in ("str", "int", "float", "bool", "null")}
-_constructor = yaml.constructor.SafeConstructor()
-# libyaml's parser when PyYAML was built with it (about 15x faster; nodes keep their marks), else Python's.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_resolver = yaml.resolver.Resolver()
 
 
 @dataclass
@@ -84,17 +80,11 @@ class _Converter:
         raise AssertionError(node)  # pragma: no cover
 
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
-        if node.tag in _SCALAR_TAGS:
-            try:
-                return _constructor.construct_object(node, deep=True)
-            except Exception:  # e.g. `!!int abc`: PyYAML raises ValueError, KeyError, ...
-                self._error(node, path, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}")
-                return None
-        if node.tag == _resolver.resolve(yaml.ScalarNode, node.value, (True, False)):
-            # an implicitly typed scalar of a type we do not construct (an unquoted date): keep its text
-            return node.value
-        self._error(node, path, f"YAML tag '{node.tag}' is not allowed", "specs hold plain data only")
-        return None
+        try:
+            return construct_scalar(node)  # numbers checked; an unquoted date is its text
+        except SpecValueError as exc:
+            self._error(node, path, exc.message, exc.hint)
+            return None
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         out: dict = {}
