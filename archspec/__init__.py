@@ -21,32 +21,33 @@ __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "Spe
 
 
 def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *,
-          limits: "Limits | Mapping[str, int] | None" = None) -> dict:
+          limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None) -> dict:
     """The dict `archspec stats --json` prints: name, input, output, params, macs, flops, blocks."""
     from .analysis.report import stats_dict
-    spec, graph = compile_spec(spec_or_path, overrides, limits=limits)
+    spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
     return stats_dict(spec, graph)
 
 
 def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None, *,
-            limits: "Limits | Mapping[str, int] | None" = None):
+            limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None):
     """Where each argument of an IR node (or parameter of a block use) came from: an Explanation with
     `arguments` and `names` rows (name, value, origin, where, written) and `notes`; `archspec explain`."""
     from .analysis.provenance import explain as why
-    spec, graph = compile_spec(spec_or_path, overrides, limits=limits)
+    spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
     return why(spec, graph, node)
 
 
 def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None,
                 seed: int | None = None, *, features_only: bool = False,
-                out_indices: "Sequence[int] | None" = None):
+                out_indices: "Sequence[int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None):
     """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec.
 
     The model has timm's API (forward_features, forward_head, reset_classifier, feature_info).
     With features_only=True its forward returns the feature maps at the spec's feature taps (by
-    default one per stride), those chosen by out_indices, and the layers after them are left out."""
+    default one per stride), those chosen by out_indices, and the layers after them are left out.
+    allow_dirs: folders the spec may read files from besides its own (see load_spec)."""
     from .backends.torch.network import module_from_graph
-    spec, graph = compile_spec(spec_or_path, overrides)
+    spec, graph = compile_spec(spec_or_path, overrides, allow_dirs=allow_dirs)
     try:
         return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
     except Exception as exc:  # a bug in archspec: name what it was building
