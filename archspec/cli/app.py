@@ -144,8 +144,9 @@ RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block 
 
 @app.command(help=RENDER_HELP)
 def render(spec: Path = SPEC_ARG,
-           output: Path = typer.Option(..., "--out", "-o", callback=output_file, help="The diagram file, e.g. v4.svg (the extension "
-                                       "gives the format unless --format is set).", show_default=False),
+           output: Path = typer.Option(..., "--out", "-o", help="The diagram file, e.g. v4.svg (the extension "
+                                       "gives the format unless --format is set).", show_default=False,
+                                       callback=output_file),
            level: Level = typer.Option(Level.network, "--level", "-l",
                                        help="network: one node per stage, repeats folded, edges labelled HxWxC; "
                                             "block: the inside of each block type in the papers' notation; "
@@ -357,7 +358,8 @@ def _set_limits(pairs: List[str]) -> None:
 
 
 @app.callback()
-def main(ctx: typer.Context, version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+def main(ctx: typer.Context,
+         version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Print the version and exit."),
          plugin: Optional[List[str]] = typer.Option(
              None, "--plugin", metavar="MODULE",
