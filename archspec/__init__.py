@@ -21,26 +21,26 @@ __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "Spe
 
 
 def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *,
-          limits: "Limits | Mapping[str, int] | None" = None) -> dict:
+          limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None) -> dict:
     """The dict `archspec stats --json` prints: name, input, output, params, macs, flops, blocks."""
     from .analysis.report import stats_dict
-    spec, graph = compile_spec(spec_or_path, overrides, limits=limits)
+    spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
     return stats_dict(spec, graph)
 
 
 def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None, *,
-            limits: "Limits | Mapping[str, int] | None" = None):
+            limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None):
     """Where each argument of an IR node (or parameter of a block use) came from: an Explanation with
     `arguments` and `names` rows (name, value, origin, where, written) and `notes`; `archspec explain`."""
     from .analysis.provenance import explain as why
-    spec, graph = compile_spec(spec_or_path, overrides, limits=limits)
+    spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
     return why(spec, graph, node)
 
 
 def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None,
                 seed: int | None = None, *, features_only: bool = False,
                 out_indices: "Sequence[int] | None" = None, batch: int | None = None,
-                limits: "Limits | Mapping[str, int] | None" = None):
+                limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None):
     """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec.
 
     The model has timm's API (forward_features, forward_head, reset_classifier, feature_info).
@@ -49,12 +49,13 @@ def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] 
 
     Before any tensor is created, a model over the `params` limit (2**31) or whose weights would not fit
     in the memory available (the `memory` limit) is refused with a SpecError giving the estimate; with
-    batch=N, a training step at batch N (weights, gradients, activations) must fit too."""
+    batch=N, a training step at batch N (weights, gradients, activations) must fit too.
+    allow_dirs: folders the spec may read files from besides its own (see load_spec)."""
     from .analysis.memory import check_allocation
     from .backends.torch.network import module_from_graph
     from .limits import using
     with using(limits):
-        spec, graph = compile_spec(spec_or_path, overrides)
+        spec, graph = compile_spec(spec_or_path, overrides, allow_dirs=allow_dirs)
         if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
             raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
         check_allocation(graph, batch)

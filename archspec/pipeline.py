@@ -37,6 +37,7 @@ from .language.syntax import Seq
 from .language.values import evaluate_value, NotYetKnown
 from .language.walk import BlockRef, BUILTINS, Env
 from .language.pydantic_errors import diagnostics_from
+from .source.access import allowing, Dirs, reading
 from .source.documents import load_document
 from .language.init import InitSet, item_names, parse_init
 from .language.libraries import library_file, load_imports, PREFIX
@@ -103,10 +104,11 @@ def is_library(path: str | FsPath) -> bool:
     return isinstance(data, dict) and "blocks" in data and not SPEC_ONLY_KEYS & set(data)
 
 
-def load_library(path: str | FsPath, *, limits: "Limits | Mapping[str, int] | None" = None) -> LibrarySpec:
+def load_library(path: str | FsPath, *, limits: "Limits | Mapping[str, int] | None" = None,
+                 allow_dirs: Dirs = None) -> LibrarySpec:
     """Load a block library (a file, or `archspec:NAME` for a shipped one) with what it imports, and check
     every block in it; raise SpecError with every located mistake at once. limits: see archspec.limits."""
-    with using(limits):
+    with using(limits), allowing(allow_dirs), reading(library_file(str(path))):
         return _load_library(path)
 
 
@@ -136,11 +138,11 @@ def _load_library(path: str | FsPath) -> LibrarySpec:
 
 
 def load_spec(path: str | FsPath, overrides: Mapping[str, Any] | None = None, *,
-              limits: "Limits | Mapping[str, int] | None" = None) -> Spec:
-    """Load and validate a spec file (with what it extends and imports); raise SpecError with every
-    located mistake. limits: a Limits or a mapping of changes to the limits in force (archspec.limits)."""
-    with using(limits):
-        return spec_from_source(load_document(FsPath(path)), overrides)
+              limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: Dirs = None) -> Spec:
+    """Load and validate a spec file (with what it extends and imports); raise SpecError with every located
+    mistake. limits: a Limits or a mapping of changes (archspec.limits); allow_dirs: see archspec.source.access."""
+    with using(limits), allowing(allow_dirs), reading(path):
+        return spec_from_source(load_document(FsPath(path), frozenset(L.SpecDoc.model_fields)), overrides)
 
 
 def spec_from_source(source: SourceDoc, overrides: Mapping[str, Any] | None = None) -> Spec:
@@ -374,11 +376,11 @@ def _check_feature_taps(spec: Spec, graph: nx.DiGraph) -> None:
 
 
 def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None,
-                 debug: bool | None = None, *, limits: "Limits | Mapping[str, int] | None" = None
-                 ) -> tuple[Spec, nx.DiGraph]:
+                 debug: bool | None = None, *, limits: "Limits | Mapping[str, int] | None" = None,
+                 allow_dirs: Dirs = None) -> tuple[Spec, nx.DiGraph]:
     """Load (unless given a Spec) and lower: the whole front half of the pipeline (debug: see lower;
-    limits: see load_spec)."""
-    with using(limits):
+    limits, allow_dirs: see load_spec)."""
+    with using(limits), allowing(allow_dirs):
         spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
         if isinstance(spec_or_path, Spec) and overrides is not None:
             spec = with_overrides(spec, overrides)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from .tables import diff_tables, diff_totals, layer_table, summary_footer, summary_table, table_text, totals_line
 from .errors import BUG_EXIT, guard_commands, spec_error_exit
+from .paths import allow_dirs, existing_file, output_dir, output_file, writing_to
 from ..errors import SpecError
 
 app = typer.Typer(
@@ -27,15 +28,9 @@ app = typer.Typer(
 
 
 def _existing_file(value: Optional[Path]) -> Optional[Path]:
-    """A file that exists, or `archspec:NAME` (a shipped library); a missing file is a command-line
-    mistake (exit 2), like typer's own usage errors."""
-    if value is None or str(value).startswith("archspec:"):
-        return value
-    if not value.exists():
-        raise typer.BadParameter(f"'{value}' does not exist.")
-    if value.is_dir():
-        raise typer.BadParameter(f"'{value}' is a directory, not a spec file.")
-    return value
+    """A regular file, or `archspec:NAME` (a shipped library); a missing file, a directory, a device or
+    a FIFO is a command-line mistake (exit 2), like typer's own usage errors (see paths.py)."""
+    return existing_file(value)
 
 
 SPEC_ARG = typer.Argument(..., help="Path to a spec YAML file, e.g. specs/inception_v4.yaml.",
@@ -87,7 +82,7 @@ BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary 
 
 @app.command(help=BUILD_HELP)
 def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
-          out: Path = typer.Option(Path("build"), "--out", "-o",
+          out: Path = typer.Option(Path("build"), "--out", "-o", callback=output_dir,
                                    help="Artifacts go to OUT/<spec name>/ (summary.json, ir.json, ir.txt, "
                                         "summary.txt, network.svg, blocks.svg)."),
           ) -> None:
@@ -108,13 +103,14 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     console.print(totals_line(stats))
     console.print(f"[dim]{CONVENTION}[/dim]")
     target = out / stats["name"]
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
-    (target / "ir.json").write_text(dumps_json(graph) + "\n")
-    (target / "ir.txt").write_text(to_text(graph))
-    (target / "summary.txt").write_text(table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph)
-                                        + "\n")
-    diagrams = _write_diagrams(loaded, graph, target)
+    with writing_to(out):  # a failed write is a mistake in --out (exit 2), not a bug
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
+        (target / "ir.json").write_text(dumps_json(graph) + "\n")
+        (target / "ir.txt").write_text(to_text(graph))
+        (target / "summary.txt").write_text(table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph)
+                                            + "\n")
+        diagrams = _write_diagrams(loaded, graph, target)
     console.print(f"compiled the PyTorch module ({built_params:,} parameters; built on the meta device, so no "
                   "weights were initialised: archspec.build_model gives a trainable one)")
     console.print(f"wrote {target}/summary.json, ir.json, ir.txt, summary.txt, {', '.join(diagrams)}")
@@ -147,7 +143,8 @@ RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block 
 @app.command(help=RENDER_HELP)
 def render(spec: Path = SPEC_ARG,
            output: Path = typer.Option(..., "--out", "-o", help="The diagram file, e.g. v4.svg (the extension "
-                                       "gives the format unless --format is set).", show_default=False),
+                                       "gives the format unless --format is set).", show_default=False,
+                                       callback=output_file),
            level: Level = typer.Option(Level.network, "--level", "-l",
                                        help="network: one node per stage, repeats folded, edges labelled HxWxC; "
                                             "block: the inside of each block type in the papers' notation; "
@@ -165,9 +162,10 @@ def render(spec: Path = SPEC_ARG,
                                  "name, or --format", param_hint="--out")
     loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        write(draw(loaded, graph, level.value), output, chosen)
-    except (RenderError, OSError) as exc:
+        with writing_to(output):
+            output.parent.mkdir(parents=True, exist_ok=True)
+            write(draw(loaded, graph, level.value), output, chosen)
+    except RenderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(1)
     print(f"wrote {output} ({level.value} level, {chosen})")
@@ -202,11 +200,11 @@ DIFF_HELP = ('Show what changed from spec A to spec B, with the params and MACs 
 
 
 @app.command(help=DIFF_HELP)
-def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_default=False, exists=True,
-                                       dir_okay=False),
+def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_default=False,
+                                       callback=_existing_file),
          spec_b: Optional[Path] = typer.Argument(None, help="The second spec (B); leave out to compare A with "
                                                  "itself under other --set-b values.", show_default=False,
-                                                 exists=True, dir_okay=False),
+                                                 callback=_existing_file),
          set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
                                                   help="Override a parameter in both specs (repeatable)."),
          set_a: Optional[List[str]] = typer.Option(None, "--set-a", metavar="KEY=VALUE",
@@ -358,7 +356,8 @@ def _set_limits(pairs: List[str]) -> None:
 
 
 @app.callback()
-def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+def main(ctx: typer.Context,
+         version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Print the version and exit."),
          plugin: Optional[List[str]] = typer.Option(
              None, "--plugin", metavar="MODULE",
@@ -368,10 +367,15 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
              None, "--limit", metavar="NAME=N",
              help="Change a safety limit for this run (repeatable), e.g. --limit ops=500000 --limit "
                   "params=4e9. The limits and their defaults are listed in docs/spec-language.md, "
-                  "\"Safety limits\".")) -> None:
+                  "\"Safety limits\"."),
+         allow_dir: Optional[List[Path]] = typer.Option(
+             None, "--allow-dir", metavar="DIR",
+             help="Let specs read files (extends:, imports:) in DIR and below too (repeatable). By default a "
+                  "spec reads only files in its own folder and below, and archspec's shipped libraries.")) -> None:
     """archspec: neural-architecture specs in YAML, compiled to graphs, counts and PyTorch."""
     from .plugins import load_plugin, PluginError
     _set_limits(limit or [])
+    allow_dirs(allow_dir, ctx)
     for name in plugin or []:
         try:
             load_plugin(name)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic, Path, SpecValueError, did_you_mean
 from .values import evaluate_value, NotYetKnown
+from ..source.access import may_quote
 from ..source.yamlsource import SourceDoc
 
 
@@ -38,7 +39,9 @@ def _got(value: Any, values: dict | None) -> str:
     return f", got {value!r}"
 
 
-def _message(error: dict, model: type[BaseModel] | None, values: dict | None = None) -> tuple[str, str | None]:
+def _message(error: dict, model: type[BaseModel] | None, values: dict | None = None,
+             quote: bool = True) -> tuple[str, str | None]:
+    """The message and hint of one error; with quote False, no value written in the file is repeated."""
     loc, kind, msg = error["loc"], error["type"], error["msg"]
     if kind == "extra_forbidden":
         names = _field_names(model, loc)
@@ -52,10 +55,11 @@ def _message(error: dict, model: type[BaseModel] | None, values: dict | None = N
     if kind in _BOUNDS:  # a bound of a field: say which expression gave the value
         name, words = _BOUNDS[kind]
         field = f"{loc[-1]} " if loc and isinstance(loc[-1], str) else ""
-        return f"{field}must be {words} {error['ctx'][name]}" + _got(error.get("input"), values), None
+        got = _got(error.get("input"), values) if quote else ""
+        return f"{field}must be {words} {error['ctx'][name]}{got}", None
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    text_input = error.get("input")
+    text_input = error.get("input") if quote else None
     if isinstance(text_input, str) and kind not in ("value_error",) and not isinstance(text_input, dict):
         msg += f", got '{text_input}'"
     elif kind not in ("value_error",) and isinstance(text_input, (int, float, bool)):
@@ -80,9 +84,10 @@ def diagnostics_from(exc: ValidationError, doc: SourceDoc, base: Path, model: ty
                 if loc[:n] in sources:
                     path = tuple(sources[loc[:n]]) + loc[n:]
                     break
-        message, hint = _message({**error, "loc": loc}, model, values)
         is_key = error["type"] == "extra_forbidden"
         location = doc.loc(path, key=is_key)
+        # a value of a file the user did not name (a base, a library) is not repeated: see source.access
+        message, hint = _message({**error, "loc": loc}, model, values, may_quote(location.file))
         out.append(Diagnostic(message, location, path, hint, context))
     return out
 

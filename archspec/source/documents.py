@@ -3,28 +3,52 @@
     extends: inception_resnet_v2.yaml     # deep-merge this file over that one
     imports: [lib/inception.yaml]         # make that library's blocks available
 
-Paths are relative to the file that writes them. Mappings merge key by key, lists are replaced,
-except `imports`, which accumulate; a plain value given for an inherited parameter replaces its
-default. Every value keeps the location of the file it was written in.
+Paths are relative to the file that writes them and must lie where a spec may read (see access.py).
+Mappings merge key by key, lists are replaced, except `imports`, which accumulate; a plain value given
+for an inherited parameter replaces its default. Every value keeps the location of the file it was
+written in.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path as FsPath
 from typing import Any
 
-from ..errors import Diagnostic, Path, SpecError
+from ..errors import Diagnostic, Location, Path, SpecError
 from ..limits import current as limits
-from .yamlsource import load_yaml_file, SourceDoc
+from .access import check_file, may_quote, read_text, reading, reference, Refused
+from .yamlsource import load_yaml_file, load_yaml_text, SourceDoc
 
 
 def resolve_relative(doc: SourceDoc, path: Path, target: str) -> FsPath:
-    """target, relative to the file that wrote it; shown relative to the working directory when inside it."""
-    written_in = doc.loc(path).file
-    resolved = (FsPath(written_in).parent / target).resolve()
+    """target, relative to the file that wrote it, resolved and checked to lie in a folder a spec may read
+    (archspec.source.access; raises Refused); shown relative to the working directory when inside it."""
+    resolved = reference(doc.loc(path).file, target)
     try:
         return resolved.relative_to(FsPath.cwd())
     except ValueError:
         return resolved
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def read_referenced(resolved: FsPath, target: str, where: Location, path: Path) -> SourceDoc:
+    """The document of a file a spec names (a base or a library): a file that cannot be read is an error at
+    the reference; one that is not text, or not YAML, an error in it that quotes none of its content."""
+    try:
+        text = read_text(resolved, target)
+    except Refused as exc:
+        at = Location(str(resolved), exc.line, exc.col) if exc.line else where
+        raise SpecError([Diagnostic(exc.message, at, () if exc.line else path, exc.hint)]) from None
+    try:
+        return load_yaml_text(text, str(resolved))
+    except SpecError as exc:  # YAML's messages quote a token (an alias, a character): not of a file we may not quote
+        if may_quote(str(resolved)):
+            raise
+        raise SpecError([replace(d, message=_QUOTED.sub("'...'", d.message), hint=None) for d in exc.diagnostics]
+                        ) from None
 
 
 def _shift(marks: dict, prefix: Path, offset: int) -> dict:
@@ -67,21 +91,50 @@ def _merge_values(parent: Any, child: Any, path: Path) -> Any:
     return child
 
 
-def load_document(path: FsPath, chain: tuple[str, ...] = ()) -> SourceDoc:
-    """Read a spec file, resolving `extends` recursively."""
-    doc = load_yaml_file(path)
-    if not isinstance(doc.data, dict) or "extends" not in doc.data:
+def load_document(path: FsPath, keys: frozenset[str] = frozenset()) -> SourceDoc:
+    """Read a spec file with the chain of files it extends, merged (unless in a load already, `path` is
+    the file the user gave: see access.reading). keys: the top-level keys of a spec; a base with none of
+    them is not a spec and is refused without quoting it. A loop, not recursion: the chain is bounded by
+    limits().file_chain, not by Python's stack."""
+    with reading(path):
+        docs = [load_yaml_file(path)]
+        chain = (str(FsPath(path).resolve()),)
+        while isinstance(docs[-1].data, dict) and "extends" in docs[-1].data:
+            parent_path, parent = _base(docs[-1], chain, keys | {"extends"})
+            docs.append(parent)
+            chain += (str(parent_path.resolve()),)
+        doc = docs.pop()
+        while docs:
+            doc = merge(doc, docs.pop())
         return doc
+
+
+def _base(doc: SourceDoc, chain: tuple[str, ...], keys: frozenset[str]) -> tuple[FsPath, SourceDoc]:
+    """The file doc extends, and its document (not yet merged with what it extends)."""
     target = doc.data["extends"]
     where = doc.loc(("extends",))
     if not isinstance(target, str):
         raise SpecError([Diagnostic("extends takes the path of one spec file", where, ("extends",))])
-    parent_path = resolve_relative(doc, ("extends",), target)
-    if str(parent_path.resolve()) in chain + (str(FsPath(path).resolve()),) or len(chain) > limits().file_chain:
+    try:
+        parent_path = resolve_relative(doc, ("extends",), target)
+        if str(parent_path.resolve()) not in chain:
+            check_file(parent_path, target)
+    except Refused as exc:
+        raise SpecError([Diagnostic(exc.message, where, ("extends",), exc.hint)]) from None
+    if str(parent_path.resolve()) in chain:
         raise SpecError([Diagnostic(f"'{target}' extends itself", where, ("extends",))])
-    if not parent_path.is_file():
-        raise SpecError([Diagnostic(f"cannot find '{target}' (looked at {parent_path})", where, ("extends",))])
-    parent = load_document(parent_path, chain + (str(FsPath(path).resolve()),))
-    if not isinstance(parent.data, dict):
-        raise SpecError([Diagnostic(f"'{target}' is not a spec", where, ("extends",))])
-    return merge(parent, doc)
+    if len(chain) >= limits().file_chain:
+        raise SpecError([Diagnostic(f"extends more than {limits().file_chain} files deep (limit file_chain)", where,
+                                    ("extends",))])
+    parent = read_referenced(parent_path, target, where, ("extends",))
+    if not looks_like(parent.data, keys):
+        raise SpecError([Diagnostic(f"'{target}' is not a spec (a mapping with name, input, network, ...)", where,
+                                    ("extends",))])
+    return parent_path, parent
+
+
+def looks_like(data: Any, keys: frozenset[str]) -> bool:
+    """Whether a file the user did not name (a base, a library) may be read as a document with these
+    top-level keys: a mapping, empty or with at least one of them. Anything else (a password file, a
+    list, text) is refused whole, so that no message repeats what is in it."""
+    return isinstance(data, dict) and (not data or len(keys) <= 1 or bool(keys & set(data)))

@@ -15,6 +15,7 @@ import yaml
 from ..errors import Diagnostic, Location, Path, SpecError, SpecValueError
 from ..limits import current as limits
 from .scalars import construct_scalar, LOADER as _LOADER
+from .access import read_text, Refused
 
 _Y = "tag:yaml.org,2002:"
 
@@ -130,6 +131,9 @@ def load_yaml_text(text: str, file: str) -> SourceDoc:
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise SpecError([Diagnostic(f"invalid YAML: {message}", loc)]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: at its line:col, not "position N"
+        raise SpecError([Diagnostic(f"invalid YAML: unacceptable character #x{exc.character:04x}: {exc.reason}",
+                                    Location(file, *_position(text, exc.character)))]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(f"invalid YAML: {exc}", Location(file, 1, 1))]) from None
     except RecursionError:
@@ -151,13 +155,22 @@ def load_yaml_text(text: str, file: str) -> SourceDoc:
     return doc
 
 
+def _position(text: str, character: int) -> tuple[int, int]:
+    """line and column (1-based) of the first occurrence of a character in text (1, 1 if absent): the one
+    the YAML reader refused, which stops at the first."""
+    at = text.find(chr(character))
+    if at < 0:
+        return 1, 1
+    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
 def load_yaml_file(path: str | FsPath) -> SourceDoc:
-    """Read and parse a YAML file; a missing or unreadable file is a located SpecError."""
+    """Read and parse a YAML file; a file that cannot be read (missing, not a regular file, too large,
+    not UTF-8) is a located SpecError that quotes nothing of it."""
     path = FsPath(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError([Diagnostic("file not found", Location(str(path), 1, 1))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Diagnostic(f"cannot read file: {exc}", Location(str(path), 1, 1))]) from None
+        text = read_text(path)
+    except Refused as exc:
+        raise SpecError([Diagnostic(exc.message, Location(str(path), exc.line or 1, exc.col or 1), (),
+                                    exc.hint)]) from None
     return load_yaml_text(text, str(path))
