@@ -101,11 +101,18 @@ def bind(decls: dict[str, ParamDecl], given: dict[str, tuple[Any, Path]], contex
     return values if ok else None
 
 
+class CommandLineOverrides(dict):
+    """Overrides read from the command line: their mistakes are named as `--set NAME=...`."""
+
+    label = "--set"
+
+
 def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], doc_loc, sink: DiagnosticSink,
-                        blocks: Container[str] = (), cli_label: str = "--set") -> dict:
+                        blocks: Container[str] = ()) -> dict:
     """The network's parameter values: defaults, replaced by overrides (from --set or the API). A wrong
     override raises OverrideError (the caller's mistake); mistakes of the file go to the sink."""
     wrong = DiagnosticSink()
+    cli_label = getattr(overrides, "label", "overrides=")
 
     def report(path, message, hint, key=False):
         if path and path[0] == "<override>":
@@ -130,7 +137,8 @@ def resolve_spec_params(decls: dict[str, ParamDecl], overrides: dict[str, Any], 
 
 def _from_override(name: str, message: str, hint: str | None, label: str = "--set") -> Diagnostic:
     """A mistake of the override `name` (not of the file): no file location, the override named."""
-    return Diagnostic(f"{message} (from {label} {name}=...)", None, ("params", name), hint)
+    given = f"{label} {name}=..." if label == "--set" else f"overrides={{{name!r}: ...}}"
+    return Diagnostic(f"{message} (from {given})", None, ("params", name), hint)
 
 
 def override_values(overrides: Any) -> dict[str, Any]:
@@ -145,7 +153,7 @@ def override_values(overrides: Any) -> dict[str, Any]:
                         None, ("<overrides>",)) for k in overrides if not isinstance(k, str)]
     if wrong:
         raise OverrideError(wrong)
-    return dict(overrides)
+    return overrides if isinstance(overrides, CommandLineOverrides) else dict(overrides)
 
 
 def read_overrides(pairs: list[tuple[str, str]], label: str = "--set") -> dict[str, Any]:
@@ -160,7 +168,7 @@ def read_overrides(pairs: list[tuple[str, str]], label: str = "--set") -> dict[s
             wrong.append(_from_override(name, exc.message, exc.hint, label))
     if wrong:
         raise OverrideError(wrong)
-    return values
+    return CommandLineOverrides(values)
 
 
 def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -396,9 +396,9 @@ WIDTH_SPEC = textwrap.dedent("""\
 
 def test_override_of_an_unknown_parameter(tmp_path):
     (d,) = errors(tmp_path, WIDTH_SPEC, overrides={"widht": 4})
-    assert d.location is None  # it comes from the command line, not the file
+    assert d.location is None  # it comes from the caller's overrides, not the file
     assert format_path(d.path) == "params.widht"
-    assert "unknown parameter 'widht'" in d.message and "--set widht=" in d.message
+    assert "unknown parameter 'widht'" in d.message and "(from overrides={'widht': ...})" in d.message
     assert d.hint == "did you mean 'width'?"
 
 

@@ -302,7 +302,7 @@ def test_bad_overrides_raise_a_located_override_error(write_spec, function, case
     (diagnostic,) = info.value.diagnostics
     text = str(diagnostic)
     assert text.startswith(f"{where}: ") and words in text, text
-    assert where == "<overrides>" or "(from --set " in text  # the override it came from
+    assert where == "<overrides>" or f"(from overrides={{'{where[7:]}': ...}})" in text  # the override it came from
     assert len(text) < 500
 
 
