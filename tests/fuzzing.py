@@ -3,7 +3,8 @@
 A mutant is a shipped spec (or block library) changed once, either at the data level (a value
 replaced by a hostile one, a key deleted, an item duplicated, a reference renamed, a number blown up)
 or at the text level (junk bytes inserted, a span deleted, lines duplicated or swapped, a number
-replaced, indentation changed, the file truncated). The oracle compiles it and accepts exactly two
+replaced, indentation changed, the file truncated), or a shipped spec compiled with hostile
+`overrides=`. The oracle compiles it and accepts exactly two
 outcomes: it compiles (and its module builds on the meta device), or it raises SpecError whose every
 diagnostic has a location. Anything else, or taking longer than TIME_BOUND seconds, is a bug.
 
@@ -56,6 +57,7 @@ class Mutant:
     target: str  # one of TARGETS
     kind: str  # which mutation made it
     text: bytes
+    overrides: dict | None = None  # passed to the API as overrides= (a spec's parameters, mutated)
 
     @property
     def is_library(self) -> bool:
@@ -179,6 +181,19 @@ def text_mutant(target: str, rng: random.Random, rounds: int = 1) -> Mutant:
     return Mutant(target, "text:" + "+".join(kinds), text)
 
 
+# ---- overrides ----------------------------------------------------------------------------------------
+
+def override_mutant(target: str, rng: random.Random, rounds: int = 1) -> Mutant:
+    """The unchanged file, compiled with hostile overrides of its parameters (or of names it lacks)."""
+    data = yaml.safe_load(original(target))
+    names = list(data.get("params") or {}) if isinstance(data, dict) else []
+    overrides = {}
+    for _ in range(rounds):
+        name = rng.choice(names + ["nosuch", "classes", "1", ""]) if names else "nosuch"
+        overrides[name] = rng.choice(HOSTILE_VALUES + [10**5000, object(), b"x", (1, 2)])
+    return Mutant(target, "overrides:" + ",".join(overrides), original(target), overrides)
+
+
 # ---- the oracle ---------------------------------------------------------------------------------------
 
 def workspace(tmp: Path) -> Path:
@@ -203,12 +218,14 @@ def run(mutant: Mutant, folder: Path) -> str:
         if mutant.is_library:
             archspec.load_library(path)
         else:
-            _, graph = archspec.compile_spec(path)
+            _, graph = archspec.compile_spec(path, mutant.overrides)
             verify_on_meta(graph)
         outcome = "accepted"
     except archspec.SpecError as exc:
         assert exc.diagnostics, "a SpecError without diagnostics"
-        unlocated = [str(d) for d in exc.diagnostics if d.location is None]
+        # a diagnostic is located in a file, or (a wrong override) names the override it came from
+        unlocated = [str(d) for d in exc.diagnostics if d.location is None
+                     and not (isinstance(exc, archspec.errors.OverrideError) and d.path[:1] in (("params",), ("<overrides>",)))]
         assert not unlocated, f"diagnostics without a location: {unlocated[:3]}"
         outcome = "refused"
     finally:
@@ -218,4 +235,5 @@ def run(mutant: Mutant, folder: Path) -> str:
     return outcome
 
 
-MAKERS: dict[str, Callable[[str, random.Random, int], Mutant]] = {"data": data_mutant, "text": text_mutant}
+MAKERS: dict[str, Callable[[str, random.Random, int], Mutant]] = {"data": data_mutant, "text": text_mutant,
+                                                                  "overrides": override_mutant}

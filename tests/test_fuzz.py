@@ -1,5 +1,5 @@
-"""Property: every mutant of a shipped spec or library is accepted, or refused with located
-diagnostics; never another exception, and never slow (tests/fuzzing.py). CI runs a bounded number
+"""Property: every mutant of a shipped spec or library (data level, text level, hostile overrides) is
+accepted, or refused with located diagnostics; never another exception, and never slow (tests/fuzzing.py). CI runs a bounded number
 of examples; `scripts/fuzz.py --examples 5000` is the long run."""
 from __future__ import annotations
 
