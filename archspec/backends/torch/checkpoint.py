@@ -61,15 +61,15 @@ def describe(name: str, params: Mapping[str, Any], digest: str) -> str:
 
 
 def unwrap(model: nn.Module) -> nn.Module:
-    """The archspec model inside DataParallel/DistributedDataParallel (`.module`) or torch.compile
-    (`._orig_mod`) wrappers."""
-    while True:
-        if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
-            model = model.module
-        elif hasattr(model, "_orig_mod") and isinstance(model._orig_mod, nn.Module):
-            model = model._orig_mod
-        else:
+    """The archspec model inside wrappers that hold it as `.module` (DataParallel, DistributedDataParallel,
+    FSDP1's FullyShardedDataParallel) or `._orig_mod` (torch.compile)."""
+    while not hasattr(model, "spec_hash"):
+        inner = next((getattr(model, a) for a in ("module", "_orig_mod")
+                      if isinstance(getattr(model, a, None), nn.Module)), None)
+        if inner is None:
             return model
+        model = inner
+    return model
 
 
 def _identity(model: nn.Module) -> tuple[str, str, dict[str, Any]]:
