@@ -28,32 +28,6 @@ def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None
     return stats_dict(spec, graph)
 
 
-def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None, *,
-            limits: "Limits | Mapping[str, int] | None" = None):
-    """Where each argument of an IR node (or parameter of a block use) came from: an Explanation with
-    `arguments` and `names` rows (name, value, origin, where, written) and `notes`; `archspec explain`."""
-    from .analysis.provenance import explain as why
-    spec, graph = compile_spec(spec_or_path, overrides, limits=limits)
-    return why(spec, graph, node)
-
-
-def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None,
-                seed: int | None = None, *, features_only: bool = False,
-                out_indices: "Sequence[int] | None" = None):
-    """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec.
-
-    The model has timm's API (forward_features, forward_head, reset_classifier, feature_info).
-    With features_only=True its forward returns the feature maps at the spec's feature taps (by
-    default one per stride), those chosen by out_indices, and the layers after them are left out."""
-    from .backends.torch.network import module_from_graph
-    spec, graph = compile_spec(spec_or_path, overrides)
-    try:
-        return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
-    except Exception as exc:  # a bug in archspec: name what it was building
-        note_compiling(exc, f"the PyTorch module of {spec.file}")
-        raise
-
-
 # The checkpoint and block API (archspec.backends.torch), imported on first use: `import archspec` does not
 # import torch.
 __all__ += ["ArchBlock", "Checkpoint", "CheckpointError", "CheckpointMismatch", "block_modules", "load_weights",
@@ -78,3 +52,29 @@ def spec_hash(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | 
     the checkpoints save_weights writes. What it covers: archspec.analysis.spec_hash."""
     from .analysis.spec_hash import spec_hash as digest
     return digest(compile_spec(spec_or_path, overrides, limits=limits)[1])
+
+
+def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None, *,
+            limits: "Limits | Mapping[str, int] | None" = None):
+    """Where each argument of an IR node (or parameter of a block use) came from: an Explanation with
+    `arguments` and `names` rows (name, value, origin, where, written) and `notes`; `archspec explain`."""
+    from .analysis.provenance import explain as why
+    spec, graph = compile_spec(spec_or_path, overrides, limits=limits)
+    return why(spec, graph, node)
+
+
+def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None,
+                seed: int | None = None, *, features_only: bool = False,
+                out_indices: "Sequence[int] | None" = None):
+    """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec.
+
+    The model has timm's API (forward_features, forward_head, reset_classifier, feature_info).
+    With features_only=True its forward returns the feature maps at the spec's feature taps (by
+    default one per stride), those chosen by out_indices, and the layers after them are left out."""
+    from .backends.torch.network import module_from_graph
+    spec, graph = compile_spec(spec_or_path, overrides)
+    try:
+        return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
+    except Exception as exc:  # a bug in archspec: name what it was building
+        note_compiling(exc, f"the PyTorch module of {spec.file}")
+        raise
