@@ -28,6 +28,32 @@ def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None
     return stats_dict(spec, graph)
 
 
+# The checkpoint and block API (archspec.backends.torch), imported on first use: `import archspec` does not
+# import torch.
+__all__ += ["ArchBlock", "Checkpoint", "CheckpointError", "CheckpointMismatch", "block_modules", "load_weights",
+            "read_checkpoint", "save_weights", "spec_hash"]
+_CHECKPOINT_API = ("Checkpoint", "CheckpointError", "CheckpointMismatch", "load_weights", "read_checkpoint",
+                   "save_weights")
+
+
+def __getattr__(name: str):
+    if name in _CHECKPOINT_API:
+        from .backends.torch import checkpoint
+        return getattr(checkpoint, name)
+    if name in ("ArchBlock", "block_modules"):
+        from .backends.torch import network
+        return getattr(network, name)
+    raise AttributeError(f"module 'archspec' has no attribute {name!r}")
+
+
+def spec_hash(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *,
+              limits: "Limits | Mapping[str, int] | None" = None) -> str:
+    """The sha256 (hex) that names the resolved network: the `spec_hash` of the model build_model gives and of
+    the checkpoints save_weights writes. What it covers: archspec.analysis.spec_hash."""
+    from .analysis.spec_hash import spec_hash as digest
+    return digest(compile_spec(spec_or_path, overrides, limits=limits)[1])
+
+
 def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None, *,
             limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None):
     """Where each argument of an IR node (or parameter of a block use) came from: an Explanation with

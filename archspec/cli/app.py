@@ -77,7 +77,8 @@ def _run(action: Callable[[], Any]) -> Any:
 
 BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts.\n\n'
               'OUT/<name>/ gets summary.json, ir.json, ir.txt, summary.txt (the layer summary), network.svg and '
-              "blocks.svg (the diagrams; DOT source instead when graphviz's `dot` is missing).")
+              "blocks.svg (the diagrams; DOT source instead when graphviz's `dot` is missing). With --set values "
+              "they go to OUT/<name>-<key>=<value>-.../ instead, so other values never overwrite them.")
 
 
 @app.command(help=BUILD_HELP)
@@ -85,6 +86,11 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
           out: Path = typer.Option(Path("build"), "--out", "-o", callback=output_dir,
                                    help="Artifacts go to OUT/<spec name>/ (summary.json, ir.json, ir.txt, "
                                         "summary.txt, network.svg, blocks.svg)."),
+          save_weights: bool = typer.Option(False, "--save-weights", help="Also write weights.pt there: initial "
+                                            "weights (seed --seed) with the spec's name, values and hash."),
+          weights: Optional[Path] = typer.Option(None, "--weights", metavar="FILE",
+                                                 help="Write the weights to FILE instead (implies --save-weights)."),
+          seed: int = typer.Option(0, "--seed", help="Seed of the weights --save-weights writes."),
           ) -> None:
     """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
     from .. import compile_spec
@@ -92,6 +98,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     from ..backends.torch.network import verify_on_meta
     from ..ir.graph import dumps_json, to_text
     from ..analysis.report import CONVENTION, stats_dict
+    from .outputs import build_dir, write_diagrams, write_weights
 
     overrides = _overrides(set_)
     loaded, graph = _run(lambda: compile_spec(spec, overrides))
@@ -102,7 +109,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     console.print(summary_table(stats))
     console.print(totals_line(stats))
     console.print(f"[dim]{CONVENTION}[/dim]")
-    target = out / stats["name"]
+    target = build_dir(out, stats["name"], overrides)
     with writing_to(out):  # a failed write is a mistake in --out (exit 2), not a bug
         target.mkdir(parents=True, exist_ok=True)
         (target / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
@@ -110,29 +117,12 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
         (target / "ir.txt").write_text(to_text(graph))
         (target / "summary.txt").write_text(table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph)
                                             + "\n")
-        diagrams = _write_diagrams(loaded, graph, target)
+        diagrams = write_diagrams(loaded, graph, target)
     console.print(f"compiled the PyTorch module ({built_params:,} parameters; built on the meta device, so no "
                   "weights were initialised: archspec.build_model gives a trainable one)")
     console.print(f"wrote {target}/summary.json, ir.json, ir.txt, summary.txt, {', '.join(diagrams)}")
-
-
-def _write_diagrams(loaded, graph, target: Path) -> list[str]:
-    """network and block diagrams as SVG, or as DOT source (one line saying so) when `dot` is missing."""
-    import shutil
-
-    from ..backends.graphviz.render import INSTALL_HINT, render, RenderError, write
-
-    diagrams = [(render(loaded, graph, level), stem) for level, stem in (("network", "network"), ("block", "blocks"))]
-    if shutil.which("dot"):
-        try:
-            return [write(diagram, target / f"{stem}.svg").name for diagram, stem in diagrams]
-        except RenderError as exc:
-            print(f"note: {exc}; writing DOT source instead", file=sys.stderr)
-    names = [write(diagram, target / f"{stem}.dot").name for diagram, stem in diagrams]
-    if not shutil.which("dot"):
-        print(f"note: graphviz's `dot` was not found, so the diagrams are DOT source ({', '.join(names)}): "
-              f"{INSTALL_HINT}", file=sys.stderr)
-    return names
+    if save_weights or weights:
+        console.print(_run(lambda: write_weights(loaded, weights or target / "weights.pt", seed)), highlight=False)
 
 
 RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level.\n\n'

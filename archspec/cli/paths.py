@@ -82,9 +82,9 @@ def output_file(value: Path) -> Path:
     return value
 
 
-def write_failed(exc: OSError, where: Path) -> typer.BadParameter:
+def write_failed(exc: OSError, where: Path, option: str = "--out") -> typer.BadParameter:
     """What to raise when writing under --out failed after all (a read-only file system, /proc, ...)."""
-    return typer.BadParameter(f"cannot write to '{where}': {_why(exc)}", param_hint="--out")
+    return typer.BadParameter(f"cannot write to '{where}': {_why(exc)}", param_hint=option)
 
 
 def allow_dirs(values: Optional[List[Path]], ctx: typer.Context) -> None:
@@ -104,12 +104,12 @@ class writing_to:
     """`with writing_to(out):` an OSError while writing under --out is a command-line mistake naming it
     (the checks above cannot foresee a read-only file system or /proc)."""
 
-    def __init__(self, where: Path):
-        self.where = where
+    def __init__(self, where: Path, option: str = "--out"):
+        self.where, self.option = where, option
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind, exc, tb) -> None:
         if isinstance(exc, OSError):
-            raise write_failed(exc, self.where) from None
+            raise write_failed(exc, self.where, self.option) from None

@@ -27,7 +27,7 @@ MODULE_ATTRIBUTES = frozenset("""
 """.split())
 
 MODEL_ATTRIBUTES = frozenset((
-    "spec_name", "input_shape", "num_classes", "feature_info", "forward_features", "forward_head",
+    "spec_name", "spec_hash", "spec_params", "input_shape", "num_classes", "feature_info", "forward_features", "forward_head",
     "forward_eval", "forward_train", "get_classifier", "reset_classifier", "_classifier",
     "_pre_logits_features", "_archspec_source",
 ))

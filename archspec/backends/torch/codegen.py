@@ -141,6 +141,12 @@ def _return_lines(returned: list[str], var: dict[str, str], train_only: Callable
     return ["if self.training:", f"    return {_tuple(every)}", f"return {_tuple(kept)}"]
 
 
+class ArchBlock(nn.Module):
+    """Base class of the module of every use of a spec block (`inception_a.2`, `stage2.blocks.0`), and
+    of nothing else: repeat groups, composites, conv units and the head derive from nn.Module. The unit
+    to wrap (FSDP), checkpoint (activation checkpointing) or swap; archspec.block_modules lists them."""
+
+
 class GeneratedModuleType(type):
     """Metaclass of generated modules: pickles a class as its source, so torch.save(model) and
     multiprocessing work in a process that never built it."""

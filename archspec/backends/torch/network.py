@@ -17,7 +17,8 @@ from torch import nn
 from ...analysis.features import default_taps, named_taps, Tap
 from ...ir.node import node, nodes
 from ...ir.scopes import scope_tree
-from .codegen import class_name, define_class, forward_source
+from ...analysis.spec_hash import spec_hash
+from .codegen import ArchBlock, class_name, define_class, forward_source
 from .init import initialise
 from .layout import module_layout, Unit
 
@@ -47,9 +48,9 @@ class ArchNet(nn.Module):
     Subclasses (one per spec, named after it) get `forward` and `forward_features` generated from
     the IR. `forward_head(x, pre_logits)` runs the spec's `head:` section."""
 
-    # Set by the builder: spec_name, input_shape, num_classes, feature_info, and _classifier (the
-    # attribute of `head` holding the final linear layer, "" if none). No class annotations:
-    # torch.jit.script would try to compile them.
+    # Set by the builder: spec_name, spec_hash, spec_params, input_shape, num_classes, feature_info, and
+    # _classifier (the attribute of `head` holding the final linear layer, "" if none). No class
+    # annotations: torch.jit.script would try to compile them.
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # replaced by the generated one
         raise NotImplementedError
@@ -78,7 +79,7 @@ class ArchNet(nn.Module):
 class FeatureNet(nn.Module):
     """`build_model(..., features_only=True)`: returns the feature maps at the chosen taps."""
 
-    # Set by the builder: spec_name, input_shape, feature_info.
+    # Set by the builder: spec_name, spec_hash, spec_params, input_shape, feature_info.
 
 
 def _takes_list(graph: nx.DiGraph):
@@ -154,7 +155,8 @@ class _Builder:
         source = forward_source(unit, self.takes_list, self.train_only, guarded=not unit.train_only,
                                 head_split=_classifier(unit, self.graph) if is_head else None)
         name = _conv_unit_name(unit) if unit.kind == "conv" else class_name(unit.key, unit.kind)
-        return self.build(unit, self.container_class(nn.Module, source, name)())
+        base = ArchBlock if unit.kind == "block" else nn.Module
+        return self.build(unit, self.container_class(base, source, name)())
 
 
 def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: bool) -> type:
@@ -231,6 +233,8 @@ def build_features(graph: nx.DiGraph, out_indices: Sequence[int] | None = None) 
 
 def _describe(model: nn.Module, graph: nx.DiGraph, taps: list[Tap]) -> None:
     model.spec_name = graph.graph["name"]
+    model.spec_hash = spec_hash(graph)  # of the whole spec, also for a features-only backbone (checkpoint.py)
+    model.spec_params = dict(graph.graph.get("params_values", {}))
     model.input_shape = node(graph, graph.graph["input"]).shape
     model.feature_info = FeatureInfo(taps)
 
@@ -248,6 +252,24 @@ def module_from_graph(graph: nx.DiGraph, seed: int | None = None, features_only:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return make()
+
+
+def block_modules(model: nn.Module, outermost: bool = True) -> list[nn.Module]:
+    """The modules of the spec's block uses (ArchBlock instances), in module order: by default those not
+    inside another block use (`block35.3`, `stage2.blocks.0`; not `block35.3.branches`), the unit to shard
+    with FSDP or to checkpoint activations of; outermost=False lists nested block uses too."""
+    found: list[nn.Module] = []
+
+    def walk(module: nn.Module) -> None:
+        for child in module.children():
+            if isinstance(child, ArchBlock):
+                found.append(child)
+                if outermost:
+                    continue
+            walk(child)
+
+    walk(model)
+    return found
 
 
 def verify_on_meta(graph: nx.DiGraph) -> int:

@@ -1,0 +1,72 @@
+"""Where `archspec build` writes, and what it writes besides the tables: the diagrams and the weights.
+
+The spec's own values go to OUT/<name>/; values given with --set go to a directory of their own,
+OUT/<name>-<key>=<value>-.../ (keys sorted), so builds of one spec with other values never overwrite each
+other. A value with characters other than letters, digits, `.`, `_` and `+` (or a name longer than
+MAX_SLUG characters) is written with those characters as `_`, shortened, and followed by 8 hex digits of a
+hash of all the --set values, so two different sets of values never share a directory.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+SAFE = re.compile(r"^[A-Za-z0-9._+]+$")
+MAX_SLUG = 60
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def values_slug(overrides: Mapping[str, Any]) -> str:
+    """`depth=16-k=2` for {"k": 2, "depth": 16}; see the module docstring for other values."""
+    parts = [f"{key}={_text(overrides[key])}" for key in sorted(overrides)]
+    slug = "-".join(parts)
+    if all(SAFE.match(_text(overrides[key])) for key in overrides) and len(slug) <= MAX_SLUG:
+        return slug
+    digest = hashlib.sha256(json.dumps({k: overrides[k] for k in sorted(overrides)}).encode()).hexdigest()[:8]
+    readable = "-".join(re.sub(r"[^A-Za-z0-9._+=]", "_", part) for part in parts)[:MAX_SLUG - 9].rstrip("-")
+    return f"{readable}-{digest}"
+
+
+def build_dir(out: Path, name: str, overrides: Mapping[str, Any]) -> Path:
+    """OUT/<name>/ without --set values, OUT/<name>-<values slug>/ with them."""
+    return out / (f"{name}-{values_slug(overrides)}" if overrides else name)
+
+
+def write_diagrams(loaded, graph, target: Path) -> list[str]:
+    """network and block diagrams as SVG, or as DOT source (one line saying so) when `dot` is missing."""
+    from ..backends.graphviz.render import INSTALL_HINT, render, RenderError, write
+
+    diagrams = [(render(loaded, graph, level), stem) for level, stem in (("network", "network"), ("block", "blocks"))]
+    if shutil.which("dot"):
+        try:
+            return [write(diagram, target / f"{stem}.svg").name for diagram, stem in diagrams]
+        except RenderError as exc:
+            print(f"note: {exc}; writing DOT source instead", file=sys.stderr)
+    names = [write(diagram, target / f"{stem}.dot").name for diagram, stem in diagrams]
+    if not shutil.which("dot"):
+        print(f"note: graphviz's `dot` was not found, so the diagrams are DOT source ({', '.join(names)}): "
+              f"{INSTALL_HINT}", file=sys.stderr)
+    return names
+
+
+def write_weights(loaded, path: Path, seed: int) -> str:
+    """Build the trainable model (archspec.build_model, with its guards) under seed and save its weights
+    as a checkpoint (archspec.save_weights); the line to print."""
+    from .. import build_model, save_weights
+
+    from .paths import writing_to
+
+    model = build_model(loaded, seed=seed)
+    with writing_to(path, "--weights"):  # a failed write is a mistake on the command line (exit 2)
+        written = save_weights(model, path)
+    return f"wrote {written} (initial weights, seed {seed}, spec hash {model.spec_hash[:12]})"

@@ -1,0 +1,63 @@
+"""`archspec build`: a directory per set of --set values, and --save-weights / --weights checkpoints."""
+from __future__ import annotations
+
+import json
+
+import torch
+from typer.testing import CliRunner
+
+import archspec
+from archspec.cli.app import app
+from archspec.cli.outputs import build_dir, values_slug
+
+from ..conftest import ROOT
+
+TINY = str(ROOT / "tests" / "data" / "tiny_mixed.yaml")
+runner = CliRunner()
+
+
+def test_values_slugs():
+    assert values_slug({"k": 2, "depth": 16}) == "depth=16-k=2"
+    assert values_slug({"aux": True, "dropout": 0.5}) == "aux=true-dropout=0.5"
+    odd = values_slug({"block": "B(1,3,1)", "depth": 40})
+    assert odd.startswith("block=B_1_3_1_-depth=40-") and len(odd.rsplit("-", 1)[1]) == 8
+    assert values_slug({"block": "B(1,3,1)"}) != values_slug({"block": "B[1,3,1]"})  # never one directory
+    assert values_slug({"name": "x-y"}) != values_slug({"name": "x_y"})
+    assert len(values_slug({f"p{i}": 10**9 for i in range(20)})) <= 60
+    assert build_dir(ROOT / "build", "wrn", {}) == ROOT / "build" / "wrn"
+
+
+def test_other_values_do_not_overwrite_the_defaults(tmp_path):
+    for extra in ([], ["--set", "width=4"], ["--set", "classes=3", "--set", "width=4"]):
+        result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path), *extra])
+        assert result.exit_code == 0, result.output
+    built = {p.name: json.loads((p / "summary.json").read_text())["params"] for p in tmp_path.iterdir()}
+    assert set(built) == {"tiny_mixed", "tiny_mixed-width=4", "tiny_mixed-classes=3-width=4"}
+    assert len(set(built.values())) == 3
+
+
+def test_save_weights_writes_a_checkpoint_of_the_seeded_model(tmp_path):
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path), "--set", "width=4", "--save-weights",
+                                 "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "tiny_mixed-width=4" / "weights.pt"
+    assert f"wrote {path}" in result.output.replace("\n", "")
+    model = archspec.build_model(TINY, {"width": 4}, seed=0)
+    info = archspec.load_weights(model, path)
+    reference = archspec.build_model(TINY, {"width": 4}, seed=3).state_dict()
+    assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())
+    assert info.spec_hash == model.spec_hash and info.spec_params == {"classes": 7, "width": 4}
+
+
+def test_weights_to_a_file_of_ones_choice(tmp_path):
+    target = tmp_path / "elsewhere" / "tiny.pt"
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "out"), "--weights", str(target)])
+    assert result.exit_code == 0, result.output
+    assert archspec.read_checkpoint(target).spec_name == "tiny_mixed"
+    assert not (tmp_path / "out" / "tiny_mixed" / "weights.pt").exists()
+
+
+def test_weights_where_nothing_can_be_written_is_a_command_line_mistake(tmp_path):
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "out"), "--weights", "/dev/null/w.pt"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--weights" in result.output and "/dev/null/w.pt" in result.output
