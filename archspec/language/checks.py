@@ -55,6 +55,7 @@ class Checker:
 
     def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink):
         self.blocks, self.sink = blocks, sink
+        self._known: list[str] | None = None  # the op, composite and block names (did-you-mean), made once
 
     def error(self, scope: Scope, path: Path, message: str, hint: str | None = None, *, key: bool = False) -> None:
         """Report a mistake at path (the key itself with key=True)."""
@@ -200,9 +201,10 @@ class Checker:
             return
         block = self.blocks.get(node.key)
         if block is None:
-            known = list(PRIMITIVES) + list(COMPOSITES) + list(self.blocks)
+            if self._known is None:
+                self._known = list(PRIMITIVES) + list(COMPOSITES) + list(self.blocks)
             self.error(scope, node.key_path, f"unknown op or block '{node.key}'",
-                       did_you_mean(node.key, known) or "see `archspec blocks` for the blocks this spec defines",
+                       did_you_mean(node.key, self._known) or "see `archspec blocks` for the blocks this spec defines",
                        key=True)
             return
         if node.given is not None and not isinstance(node.given, dict):
