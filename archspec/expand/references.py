@@ -168,8 +168,12 @@ def dead_ends(ex: Expander, returned: list[str]) -> None:
     never read): with `from:` such items can be written, and a model would compute them for nothing."""
     graph = ex.graph
     live = set(returned) | {a["node"] for a in graph.graph["aux_outputs"]}
-    for name in list(live):
-        live |= nx.ancestors(graph, name)
+    todo = list(live)  # one walk back from all the outputs at once: linear in the graph, however many there are
+    while todo:
+        for producer in graph.pred[todo.pop()]:
+            if producer not in live:
+                live.add(producer)
+                todo.append(producer)
     ends: dict = {}  # item (env, path) -> the ends of dead paths it made, in order
     for name in graph.nodes:
         if name not in live and graph.out_degree(name) == 0:
