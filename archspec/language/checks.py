@@ -247,26 +247,43 @@ class Checker:
 
     # ------------------------------------------------------------------ recursion
     def recursion(self, roots: list[Seq | None]) -> None:
-        """Report each block use that closes a cycle of blocks, with the chain from the outermost use."""
+        """Report each block use that closes a cycle of blocks, with the chain from the outermost use (a
+        walk with its own stack: a chain of thousands of blocks must not exhaust Python's)."""
         done: set[str] = set()
 
-        def visit(block: BlockRef, chain: tuple[str, ...]) -> None:
-            for use in block_uses(block.body):
-                if use.key in chain:
-                    text = " -> ".join(chain + (use.key,))
-                    self.sink.add(Diagnostic(f"block '{use.key}' uses itself ({text})",
+        def visit(start: BlockRef) -> None:
+            chain, stack = [start.name], [(start, iter(block_uses(start.body)))]
+            on_chain = {start.name}
+            while stack:
+                block, uses = stack[-1]
+                use = next(uses, None)
+                if use is None:
+                    stack.pop()
+                    on_chain.discard(chain[-1])
+                    done.add(chain.pop())
+                elif use.key in on_chain:
+                    self.sink.add(Diagnostic(f"block '{use.key}' uses itself ({chain_text(chain, use.key)})",
                                              block.doc.loc(use.key_path, key=True), use.key_path))
                 elif use.key in self.blocks and use.key not in done:
-                    visit(self.blocks[use.key], chain + (use.key,))
-            done.add(block.name)
+                    chain.append(use.key)
+                    on_chain.add(use.key)
+                    stack.append((self.blocks[use.key], iter(block_uses(self.blocks[use.key].body))))
 
         for root in roots:
             for use in block_uses(root):
                 if use.key in self.blocks and use.key not in done:
-                    visit(self.blocks[use.key], (use.key,))
+                    visit(self.blocks[use.key])
         for name, block in self.blocks.items():
             if name not in done:
-                visit(block, (name,))
+                visit(block)
+
+
+def chain_text(chain: list[str], last: str, most: int = 12) -> str:
+    """`a -> b -> a` for a chain of blocks and the one it reaches; a long chain with its middle left out."""
+    if len(chain) + 1 <= most:
+        return " -> ".join(chain + [last])
+    left_out = len(chain) - 2 - (most - 5)
+    return " -> ".join(chain[:2] + [f"... ({left_out:,} more)"] + chain[-(most - 5):] + [last])
 
 
 def block_uses(seq: Seq | None) -> list[BlockUse]:
