@@ -31,8 +31,8 @@ class Limits:
     input_size: int = 65_536  # each dimension of `input:`
     repeat: int = 10_000  # `xN`, `repeat:` and `for` over a count
     block_depth: int = 32  # blocks using blocks, nested
-    ops: int = 200_000  # primitive ops in the expanded network
-    work: int = 2_000_000  # items, iterations and expressions visited while checking and expanding
+    ops: int = 20_000  # primitive ops in the expanded network
+    work: int = 200_000  # items, repeats, loop iterations, expressions and tensors read, in checking and in expanding
     errors: int = 100  # mistakes listed at once (the rest are counted)
     suggestions: int = 200_000  # characters x names compared for did-you-mean hints in one load or build
     params: int = 2**31  # parameters `build_model` allocates (the counts in `stats` are not limited)
@@ -57,7 +57,7 @@ class Meter:
     __slots__ = ("work", "suggestions")
 
     def __init__(self) -> None:
-        self.work = 0  # see Limits.work
+        self.work = 0  # see Limits.work; the checker and the expander charge it
         self.suggestions = 0  # see Limits.suggestions; archspec.errors.did_you_mean charges it
 
 

@@ -297,8 +297,8 @@ def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, 
             sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limits().input_size:
-            sink.add(Diagnostic(f"input sizes must be whole numbers from 1 to {limits().input_size:,}, got {value!r}",
-                                spec.source.loc(path), path))
+            sink.add(Diagnostic(f"input sizes must be whole numbers from 1 to {limits().input_size:,} "
+                                f"(limit input_size), got {value!r}", spec.source.loc(path), path))
             return None
         shape.append(value)
     return tuple(shape)

@@ -23,7 +23,7 @@ from typing import Any
 from . import schema as L
 from .arguments import merged_args, validate, with_bn_defaults
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
-from ..limits import current as limits
+from ..limits import current as limits, meter
 from .items import COMPOSITES, PRIMITIVES
 from .ids import IdTable
 from .reserved import reserved_name
@@ -55,7 +55,15 @@ class Checker:
 
     def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink):
         self.blocks, self.sink = blocks, sink
+        self.meter, self._work = meter(), limits().work  # what this check has spent (see spend())
         self._known: list[str] | None = None  # the op, composite and block names (did-you-mean), made once
+
+    def spend(self, scope: Scope, path: Path, units: int = 1) -> None:
+        """Charge the `work` limit: an item, an expression; past it, end the check with an error at path."""
+        self.meter.work += units
+        if self.meter.work > self._work:
+            self.sink.stop(Diagnostic(f"checking this spec takes more than {self._work:,} steps (limit work); "
+                                      "refusing it", scope.doc.loc(path), path, "each item and expression is a step"))
 
     def error(self, scope: Scope, path: Path, message: str, hint: str | None = None, *, key: bool = False) -> None:
         """Report a mistake at path (the key itself with key=True)."""
@@ -63,6 +71,7 @@ class Checker:
 
     def vet(self, raw: Any, kind: type, path: Path, scope: Scope) -> tuple[bool, Any]:
         """(no mistake, the literal's value or None for an expression)."""
+        self.spend(scope, path)
         try:
             return True, evaluate_value(raw, scope.context(), kind)
         except NotYetKnown:
@@ -73,6 +82,7 @@ class Checker:
 
     def validate(self, model, data: Any, sources: dict, base: Path, scope: Scope) -> bool:
         """Judge data against an argument model by names; False (reported) when it has mistakes."""
+        self.spend(scope, base, 1 + (len(data) if isinstance(data, dict) else 1))
         result, diagnostics = validate(model, data, sources, base, scope.doc, scope.context())
         for diag in diagnostics:
             self.sink.add(diag)
@@ -120,6 +130,7 @@ class Checker:
 
     def item(self, node: Node, prefix: str, scope: Scope, namer: Namer) -> None:
         """One item: what its `from:` reads, the item, then its `id:` is given."""
+        self.spend(scope, node.path)
         if scope.ids is not None:
             scope.ids.check_refs(node)
         self._item(node, prefix, scope, namer)
@@ -150,8 +161,8 @@ class Checker:
             ok, count = self.vet(mods.repeat.value, int, mods.repeat.path, scope)
             if ok and count is not None and (isinstance(count, bool) or not isinstance(count, int)
                                              or not 1 <= count <= limits().repeat):
-                self.error(scope, mods.repeat.path, f"repeat must be a whole number from 1 to {limits().repeat:,}, "
-                                                    f"got {count!r}")
+                self.error(scope, mods.repeat.path, f"repeat must be a whole number from 1 to {limits().repeat:,} "
+                                                    f"(limit repeat), got {count!r}")
                 ok = False
             if not ok:
                 return
