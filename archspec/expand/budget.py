@@ -2,8 +2,8 @@
 
 - The `work` limit (archspec.limits): the expander charges one unit for every item it visits, every
   instance of a repeat, every loop iteration (and the names its scope copies), every expression it
-  evaluates and every tensor a `from:` reads, so items that emit no op (`when: false`, a disabled
-  `aux`) cannot loop without end.
+  evaluates and every tensor a `from:` reads, and a block use the size of the values it binds, so items
+  that emit no op (`when: false`, a disabled `aux`) cannot loop without end.
 - Memo keys: the expander memoizes argument validations on the arguments and the scope they are
   evaluated in. The key is a canonical form of their values that costs a bounded amount to make: a
   container too big for the rest of the key's budget (a list of 20,000 numbers in scope) stands for
@@ -16,6 +16,13 @@ import dataclasses
 from typing import Any, Hashable
 
 MEMO_KEY_SIZE = 64  # values one memo key spells out; bigger containers are keyed by identity
+ITEMS_PER_UNIT = 16  # elements of a bound value (a list, a string) that cost one unit of work
+
+
+def size_cost(values) -> int:
+    """Units of work for binding values that are copied and recorded (a block's list parameter is
+    validated into a new list at every use): their lengths, ITEMS_PER_UNIT elements a unit."""
+    return sum(len(v) for v in values if isinstance(v, (list, tuple, str, dict))) // ITEMS_PER_UNIT
 
 
 class Same:

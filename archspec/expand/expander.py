@@ -33,7 +33,7 @@ from ..ir.passes.shapes import infer_node_shape
 from ..language.syntax import Arg, BlockUse, Merge, Node, OpItem, Seq
 from ..language.values import evaluate_value
 from ..language.walk import BlockRef, Env, interpolate, POISON, Value
-from .budget import memo_key
+from .budget import memo_key, size_cost
 from .provenance import arg_record, bound_params
 from .references import bind as bind_id, block_inputs, block_outputs, read_from, single
 
@@ -48,6 +48,7 @@ class Expander:
     def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink,
                  composites: dict[type, CompositeExpander], graph_name: str = "net"):
         self.blocks, self.sink, self.composites = blocks, sink, composites
+        self._block_names = frozenset(blocks)  # made once: block uses may number tens of thousands
         self.graph: nx.DiGraph = new_graph(graph_name)
         self._validated: dict = {}  # memo of successful argument validations, see validate()
         self._scope_key: tuple = (None, None)  # (scope, its memo key) of the last validation
@@ -352,9 +353,10 @@ class Expander:
         self.spend(env, node.key_path, USE_COST + len(given) + len(block.definition.params))  # and its parameters bound
         values = bind(block.definition.params, given, env.context(),
                       lambda path, message, hint, key=False: self.error(env, path, message, hint, key=key),
-                      node.key_path, f"block '{key}'", set(self.blocks))
+                      node.key_path, f"block '{key}'", self._block_names)
         if values is None:
             return POISON
+        self.spend(env, node.key_path, size_cost(values.values()))  # the values bound are copied and recorded
         ids = block_inputs(self, node, block, env, x)
         if ids is None or ids["input"][0].shape is None:
             return POISON

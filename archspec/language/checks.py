@@ -57,6 +57,7 @@ class Checker:
         self.blocks, self.sink = blocks, sink
         self.meter, self._work = meter(), limits().work  # what this check has spent (see spend())
         self._known: list[str] | None = None  # the op, composite and block names (did-you-mean), made once
+        self._block_names = frozenset(blocks)
 
     def spend(self, scope: Scope, path: Path, units: int = 1) -> None:
         """Charge the `work` limit: an item, an expression; past it, end the check with an error at path."""
@@ -224,7 +225,7 @@ class Checker:
         given = {**{k: (a.value, a.path) for k, a in node.args.items()}, **overrides}
         bind(block.definition.params, given, scope.context(),
              lambda path, message, hint, key=False: self.error(scope, path, message, hint, key=key),
-             node.key_path, f"block '{block.name}'", set(self.blocks))
+             node.key_path, f"block '{block.name}'", self._block_names)
 
     def residual(self, node: Residual, prefix: str, scope: Scope, namer: Namer) -> None:
         """residual's options, its item lists and the projection an `auto` shortcut may insert."""
