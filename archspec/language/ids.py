@@ -145,9 +145,10 @@ class IdTable:
     # ------------------------------------------------------------------ outputs lists
     def check_outputs(self, outputs: list[str], base: Path) -> None:
         """An `outputs:` list: ids given in this body (or parts of them, `neck.p3`), each listed once."""
+        seen: set[str] = set()
         for i, text in enumerate(outputs):
             name, _, part = text.partition(".")
-            if text in outputs[:i]:
+            if text in seen:
                 self.report(base + (i,), f"'{text}' is listed twice")
             elif name not in self.definers and name not in self.given:
                 self.report(base + (i,), f"unknown id '{name}'", did_you_mean(name, self.known()))
@@ -155,4 +156,5 @@ class IdTable:
                 ref = Ref(name, part or None, False, base + (i,))
                 for parts in self.parts(name):
                     self._check_part(ref, parts)
+            seen.add(text)
 
