@@ -156,6 +156,24 @@ def test_thousands_of_empty_block_uses_make_a_scope_tree_in_linear_time(write):
 
 
 @slow
+def test_a_long_features_list_is_checked_against_a_big_graph_in_linear_time(write):
+    # each name computed the strides of the whole graph again: 20,000 names x 19,000 nodes (> 2 minutes)
+    names = ", ".join(f"f{i}" for i in range(20_000))
+    path = write(f"name: b\ninput: [3, 8, 8]\nnetwork:\n  - {{seq: [relu x100], repeat: 190}}\nfeatures: [{names}]\n")
+    error = bounded(lambda: compile_spec(path))
+    assert "no node or block use is named 'f0'" in located(error, path, 5) and error.count == 20_000
+
+
+@slow
+def test_long_inputs_and_outputs_lists_are_checked_in_linear_time(write):
+    ins, outs = (", ".join(f"{p}{i}" for i in range(15_000)) for p in "io")
+    path = write(f"name: b\ninput: [3, 8, 8]\nblocks:\n  a: {{inputs: [{ins}], outputs: [{outs}], body: [relu]}}\n"
+                 "network: [relu]\n")
+    error = bounded(lambda: load_spec(path))
+    assert "unknown id 'o0'" in located(error, path, 4) and error.count == 15_000
+
+
+@slow
 def test_op_limit_trips_early_on_a_tiny_file(write):
     path = write("name: x\ninput: [3, 8, 8]\nnetwork:\n  - conv: 3x3 8\n  - {seq: [relu x100], repeat: 10000}\n")
     assert len(path.read_bytes()) < 120
