@@ -30,6 +30,13 @@ def format_path(path: Sequence) -> str:
     return out or "<document>"
 
 
+def listing(names: Sequence[str], most: int = 10) -> str:
+    """`a, b, c` for a message; past `most` names, the rest counted (a message stays short)."""
+    names = names if isinstance(names, (list, tuple)) else list(names)
+    shown = ", ".join(str(n) for n in names[:most])
+    return shown + (f", ... ({len(names) - most:,} more)" if len(names) > most else "")
+
+
 SUGGESTED_LENGTH = 64  # names longer than this are neither suggested nor looked up
 
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import networkx as nx
 
-from ..errors import Path
+from ..errors import listing, Path
 from ..language.syntax import BlockUse, Node, Ref, Split
 from ..language.walk import BlockRef, Env, POISON, Value
 
@@ -43,7 +43,7 @@ def operands(x: Value) -> list[Value]:
 
 
 def describe(x: Value) -> str:
-    return ", ".join(name for name, _ in x.parts)
+    return listing([name for name, _ in x.parts])
 
 
 def read_from(ex: Expander, node: Node, env: Env) -> Value:
@@ -199,7 +199,7 @@ def block_inputs(ex: Expander, node: BlockUse, block: BlockRef, env: Env, x: Val
     given = operands(x)
     if len(given) != len(declared):
         at = node.mods.refs[0].path if node.mods.refs else node.path
-        ex.error(env, at, f"block '{block.name}' takes {len(declared)} tensors ({', '.join(declared)}), "
+        ex.error(env, at, f"block '{block.name}' takes {len(declared)} tensors ({listing(declared)}), "
                         f"got {len(given)}", "list them in order with `from: [...]`")
         return None
     if any(v.poisoned for v in given):
@@ -219,7 +219,7 @@ def block_outputs(ex: Expander, block: BlockRef, inner: Env, out: Value) -> Valu
             return ex.error(inner, block.path + ("outputs", i), f"the output '{name}' has no value: the "
                                                               "item with this id was skipped by `when:`")
         if bound[-1].parts:  # a `$param` block of several outputs (the checker cannot know its parts)
-            names = ", ".join(part for part, _ in bound[-1].parts)
+            names = listing([part for part, _ in bound[-1].parts])
             return ex.error(inner, block.path + ("outputs", i), f"'{name}' gives several tensors ({names}); "
                                                               "list one id per tensor")
         values.append(bound[-1])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import Path, did_you_mean
+from ..errors import Path, did_you_mean, listing
 from .syntax import BlockUse, items_in, Merge, Node, Ref, Seq, Split
 
 Report = Callable[..., None]  # (path, message, hint=None)
@@ -33,12 +33,6 @@ class IdTable:
 
     def known(self) -> tuple[str, ...]:
         return self._known
-
-    def listed(self, most: int = 10) -> str:
-        """The known ids for a hint, at most `most` of them named."""
-        known = self._known
-        more = f", ... ({len(known) - most:,} more)" if len(known) > most else ""
-        return ", ".join(known[:most]) + more
 
     # ------------------------------------------------------------------ before an item: its `from:`
     def check_refs(self, node: Node) -> None:
@@ -77,7 +71,7 @@ class IdTable:
             return
         if name not in self.definers and name not in self.given:
             self.report(ref.path, f"unknown id '{name}'", did_you_mean(name, self.known())
-                        or (f"ids here: {self.listed()}" if self.known() else None))
+                        or (f"ids here: {listing(self.known())}" if self.known() else None))
             return
         if name not in self.given and not ref.every:
             first = self.definers[name][0]
@@ -103,13 +97,13 @@ class IdTable:
 
     def _check_part(self, ref, parts: list[str]) -> None:
         if ref.part is None and parts:
-            self.report(ref.path, f"'{ref.id}' gives several tensors ({', '.join(parts)})",
+            self.report(ref.path, f"'{ref.id}' gives several tensors ({listing(parts)})",
                         f"read one of them: `{ref.id}.{parts[0]}`")
         elif ref.part is not None and not parts:
             self.report(ref.path, f"'{ref.id}' gives one tensor and has no part '{ref.part}'",
                         f"read it as `{ref.id}`")
         elif ref.part is not None and ref.part not in parts:
-            self.report(ref.path, f"'{ref.id}' has no part '{ref.part}'; its parts are {', '.join(parts)}",
+            self.report(ref.path, f"'{ref.id}' has no part '{ref.part}'; its parts are {listing(parts)}",
                         did_you_mean(ref.part, parts))
 
     def _parts_of(self, definer: Node) -> list[str] | None:
