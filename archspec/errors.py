@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Collection, Sequence
+
+from .limits import current as limits, meter
 
 Path = tuple  # a key path into the YAML document: ("network", 3, "conv", "out")
 
@@ -28,9 +30,29 @@ def format_path(path: Sequence) -> str:
     return out or "<document>"
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate, or None."""
-    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+def listing(names: Sequence[str], most: int = 10) -> str:
+    """`a, b, c` for a message; past `most` names, the rest counted (a message stays short)."""
+    names = names if isinstance(names, (list, tuple)) else list(names)
+    shown = ", ".join(str(n) for n in names[:most])
+    return shown + (f", ... ({len(names) - most:,} more)" if len(names) > most else "")
+
+
+SUGGESTED_LENGTH = 64  # names longer than this are neither suggested nor looked up
+
+
+def did_you_mean(name: str, candidates: Collection[str]) -> str | None:
+    """A hint naming the closest candidate, or None. The comparisons (the name's length times the number
+    of candidates) are charged to the `suggestions` limit of the load or build in progress; once it is
+    spent, no more hints are looked for (thousands of mistakes against thousands of names would
+    otherwise take minutes)."""
+    if not isinstance(candidates, Collection):
+        candidates = list(candidates)
+    spent, cost = meter(), max(1, len(name)) * len(candidates)
+    if len(name) > SUGGESTED_LENGTH or spent.suggestions + cost > limits().suggestions:
+        return None
+    spent.suggestions += cost
+    pool = sorted({c for c in candidates if len(c) <= SUGGESTED_LENGTH})
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
 
@@ -65,11 +87,23 @@ class Diagnostic:
 
 
 class SpecError(Exception):
-    """Raised for any mistake in a spec; carries every located diagnostic of the failing stage."""
+    """Raised for any mistake in a spec; carries the located diagnostics of the failing stage: the first
+    `errors` of them (archspec.limits), and how many more there are (`more`)."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]):
-        self.diagnostics = list(diagnostics)
-        super().__init__("\n".join(str(d) for d in self.diagnostics))
+    def __init__(self, diagnostics: Sequence[Diagnostic], more: int = 0):
+        cap = limits().errors
+        self.diagnostics = list(diagnostics[:cap])
+        self.more = more + max(0, len(diagnostics) - cap)
+        super().__init__("\n".join([str(d) for d in self.diagnostics] + ([self.more_text()] if self.more else [])))
+
+    @property
+    def count(self) -> int:
+        """How many mistakes were found: those listed and those only counted."""
+        return len(self.diagnostics) + self.more
+
+    def more_text(self) -> str:
+        return (f"... and {self.more:,} more (only the first {len(self.diagnostics):,} are listed, limit errors; "
+                f"fix these first)")
 
 
 class OverrideError(SpecError):
@@ -111,22 +145,36 @@ def _order(d: Diagnostic) -> tuple:
 
 
 class DiagnosticSink:
-    """Collects diagnostics for a stage; `raise_if_any` ends the stage."""
+    """Collects diagnostics for a stage; `raise_if_any` ends the stage. Each is kept once; past the
+    `errors` limit they are only counted, so that a file with thousands of mistakes stays cheap to report."""
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
-        self._seen: set[str] = set()  # the text of each, so that adding stays linear in their number
+        self.more = 0  # distinct diagnostics past the limit: counted, not kept
+        self._cap = limits().errors
+        self._seen: set[int] = set()  # the hash of each one's text: adding stays linear in their number
 
     def add(self, diagnostic: Diagnostic) -> None:
-        key = repr(diagnostic)
+        key = hash(repr(diagnostic))
         if key not in self._seen:
             self._seen.add(key)
-            self.items.append(diagnostic)
+            if len(self.items) < self._cap:
+                self.items.append(diagnostic)
+            else:
+                self.more += 1
+
+    def stop(self, diagnostic: Diagnostic) -> None:
+        """End the stage with a diagnostic that says why (a limit reached), listed even past the limit."""
+        if len(self.items) >= self._cap:  # it takes the place of the last one kept
+            self.more += len(self.items) - self._cap + 1
+            del self.items[max(0, self._cap - 1):]
+        self.items.append(diagnostic)
+        self.raise_if_any()
 
     def raise_if_any(self) -> None:
-        """Raise every collected diagnostic, in file order."""
+        """Raise the collected diagnostics, in file order."""
         if self.items:
-            raise SpecError(sorted(self.items, key=_order))
+            raise SpecError(sorted(self.items, key=_order), self.more)
 
     def __bool__(self) -> bool:
         return bool(self.items)

@@ -31,8 +31,10 @@ class Limits:
     input_size: int = 65_536  # each dimension of `input:`
     repeat: int = 10_000  # `xN`, `repeat:` and `for` over a count
     block_depth: int = 32  # blocks using blocks, nested
-    ops: int = 200_000  # primitive ops in the expanded network
-    work: int = 2_000_000  # items, iterations and expressions visited while checking and expanding
+    ops: int = 20_000  # primitive ops in the expanded network
+    work: int = 200_000  # items, repeats, loop iterations, expressions and tensors read, in checking and in expanding
+    errors: int = 100  # mistakes listed at once (the rest are counted)
+    suggestions: int = 200_000  # characters x names compared for did-you-mean hints in one load or build
     params: int = 2**31  # parameters `build_model` allocates (the counts in `stats` are not limited)
     memory: int | None = None  # bytes `build_model` may allocate (weights; with batch=, a training step); None: what the machine has available
 
@@ -52,6 +54,19 @@ DEFAULT = Limits()
 _CURRENT: contextvars.ContextVar[Limits] = contextvars.ContextVar("archspec_limits", default=DEFAULT)
 
 
+class Meter:
+    """What one call of the API (a load, a build) has spent of the limits that count as they go."""
+
+    __slots__ = ("work", "suggestions")
+
+    def __init__(self) -> None:
+        self.work = 0  # see Limits.work; the checker and the expander charge it
+        self.suggestions = 0  # see Limits.suggestions; archspec.errors.did_you_mean charges it
+
+
+_METER: contextvars.ContextVar["Meter | None"] = contextvars.ContextVar("archspec_meter", default=None)
+
+
 def names() -> list[str]:
     return [f.name for f in dataclasses.fields(Limits)]
 
@@ -59,6 +74,12 @@ def names() -> list[str]:
 def current() -> Limits:
     """The limits in force."""
     return _CURRENT.get()
+
+
+def meter() -> Meter:
+    """What the call in progress has spent (each `using` block starts a new count; outside one, a fresh
+    meter that nothing else shares)."""
+    return _METER.get() or Meter()
 
 
 def resolve(limits: "Limits | Mapping[str, int] | None") -> Limits:
@@ -75,12 +96,13 @@ def resolve(limits: "Limits | Mapping[str, int] | None") -> Limits:
 
 @contextlib.contextmanager
 def using(limits: "Limits | Mapping[str, int] | None") -> Iterator[Limits]:
-    """Run a block of code under other limits (None keeps those in force)."""
+    """Run a block of code under other limits (None keeps those in force), with a fresh meter."""
     chosen = resolve(limits)
-    token = _CURRENT.set(chosen)
+    token, counted = _CURRENT.set(chosen), _METER.set(Meter())
     try:
         yield chosen
     finally:
+        _METER.reset(counted)
         _CURRENT.reset(token)
 
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from .language import schema as L
 from .errors import Diagnostic, DiagnosticSink, SpecError, SpecValueError, did_you_mean, note_compiling
 from .language.expr import RESERVED
-from .analysis.features import named_taps, TapError
+from .analysis.features import check_taps
 from .language.checks import Checker, Scope
 from .expand.composites import EXPANDERS
 from .expand.references import dead_ends, network_outputs
@@ -32,7 +32,6 @@ from .ops import defaults_keys
 from .language.params import block_param_names, override_values, plain_values, resolve_spec_params
 from .language.parse import Parser
 from .ir.passes import count, mark_train_only
-from .ir.scopes import scope_tree
 from .language.syntax import Seq
 from .language.values import evaluate_value, NotYetKnown
 from .language.walk import BlockRef, BUILTINS, Env
@@ -273,10 +272,12 @@ def _check_blocks(checker: Checker, blocks: dict[str, BlockRef]) -> None:
         checker.run_checks(block.definition.checks, block.path, scope)
         checker.body(block.body, block.name, scope)
         scope.ids.check_outputs(block.definition.outputs, block.path + ("outputs",))
+        seen: set[str] = set()
         for i, name in enumerate(inputs):
-            if name == "input" or name in inputs[:i]:
+            if name == "input" or name in seen:
                 checker.sink.add(Diagnostic(f"'{name}' is {'reserved' if name == 'input' else 'listed twice'}",
                                             block.doc.loc(block.path + ("inputs", i)), block.path + ("inputs", i)))
+            seen.add(name)
 
 
 def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, ...] | None:
@@ -299,8 +300,8 @@ def _input_shape(spec: Spec, context: dict, sink: DiagnosticSink) -> tuple[int, 
             sink.add(Diagnostic(str(exc), spec.source.loc(path), path))
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limits().input_size:
-            sink.add(Diagnostic(f"input sizes must be whole numbers from 1 to {limits().input_size:,}, got {value!r}",
-                                spec.source.loc(path), path))
+            sink.add(Diagnostic(f"input sizes must be whole numbers from 1 to {limits().input_size:,} "
+                                f"(limit input_size), got {value!r}", spec.source.loc(path), path))
             return None
         shape.append(value)
     return tuple(shape)
@@ -353,26 +354,9 @@ def _lower(spec: Spec, debug: bool) -> nx.DiGraph:
         if debug:
             check_ir(graph, name)
     if spec.doc.features:
-        _check_feature_taps(spec, graph)
+        check_taps(graph, spec.doc.features, spec.source.loc)
+        graph.graph["feature_taps"] = list(spec.doc.features)
     return graph
-
-
-def _check_feature_taps(spec: Spec, graph: nx.DiGraph) -> None:
-    """Each name in `features:` must be one CxHxW tensor of the built graph."""
-    sink = DiagnosticSink()
-    known = [s.path for s in scope_tree(graph).scopes() if s.path] + list(graph.nodes)
-    for i, name in enumerate(spec.doc.features):
-        where = spec.source.loc(("features", i)), ("features", i)
-        if name in spec.doc.features[:i]:
-            sink.add(Diagnostic(f"'{name}' is listed twice", *where))
-            continue
-        try:
-            named_taps(graph, [name])
-        except TapError as exc:
-            hint = None if name in known else did_you_mean(name, [k for k in known if k != graph.graph["input"]])
-            sink.add(Diagnostic(str(exc), *where, hint))
-    sink.raise_if_any()
-    graph.graph["feature_taps"] = list(spec.doc.features)
 
 
 def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None,

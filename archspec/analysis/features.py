@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import networkx as nx
 
+from ..errors import Diagnostic, DiagnosticSink, did_you_mean
 from ..ir.node import node, nodes
 from ..ir.scopes import scope_tree
 
@@ -104,9 +105,29 @@ def _outermost_scope(graph: nx.DiGraph, name: str) -> str:
     return name
 
 
-def named_taps(graph: nx.DiGraph, names: list[str]) -> list[Tap]:
-    """Taps given by node or scope names; raises TapError naming the first bad one."""
-    taps, reduction = [], strides(graph)
+def check_taps(graph: nx.DiGraph, names: list[str], loc) -> None:
+    """A spec's `features:` (`loc(path)` locates its entries): each name must be one CxHxW tensor of the
+    built graph and listed once; SpecError with every mistake. Linear in the names and the graph."""
+    sink = DiagnosticSink()
+    known = {s.path for s in scope_tree(graph).scopes() if s.path} | set(graph.nodes)
+    others, reduction, seen = known - {graph.graph["input"]}, strides(graph), set()
+    for i, name in enumerate(names):
+        where = loc(("features", i)), ("features", i)
+        if name in seen:
+            sink.add(Diagnostic(f"'{name}' is listed twice", *where))
+            continue
+        seen.add(name)
+        try:
+            named_taps(graph, [name], reduction)
+        except TapError as exc:
+            sink.add(Diagnostic(str(exc), *where, None if name in known else did_you_mean(name, others)))
+    sink.raise_if_any()
+
+
+def named_taps(graph: nx.DiGraph, names: list[str], reduction: dict | None = None) -> list[Tap]:
+    """Taps given by node or scope names; raises TapError naming the first bad one (reduction: the
+    graph's strides, when the caller has them)."""
+    taps, reduction = [], strides(graph) if reduction is None else reduction
     for name in names:
         if name == graph.graph["input"]:
             raise TapError("the network input is not a feature map of the network; name a layer or block")

@@ -25,7 +25,9 @@ def spec_error_exit(exc: SpecError) -> typer.Exit:
     USAGE_EXIT for a wrong `--set` (a mistake on the command line, not in the spec)."""
     for diagnostic in exc.diagnostics:
         print(f"error: {diagnostic}" if diagnostic.location is None else str(diagnostic), file=sys.stderr)
-    count = len(exc.diagnostics)
+    if exc.more:
+        print(exc.more_text(), file=sys.stderr)
+    count = exc.count
     print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
     return typer.Exit(USAGE_EXIT if isinstance(exc, OverrideError) else 1)
 

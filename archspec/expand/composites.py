@@ -24,8 +24,9 @@ def expand_loop(ex: Expander, node: Loop, name: str, env: Env, x: Value) -> Valu
         values = list(range(values))  # `in: n` counts 0 .. n-1
     if not isinstance(values, (list, tuple)) or not values:
         return ex.error(env, node.key_path + ("in",), f"'in' must give a non-empty list or a count from 1 to "
-                                                      f"{limits().repeat:,}, got {values!r}")
+                                                      f"{limits().repeat:,} (limit repeat), got {values!r}")
     for i, value in enumerate(values):
+        ex.spend(env, node.key_path, 1 + len(env.scope) // 16)  # an iteration, and the scope it copies
         inner = replace(env, scope={**env.scope, args.each: value, args.index: i})
         x = ex.seq(node.do, ex.namer.part(name, str(i)), inner, x)
     return x

@@ -19,11 +19,11 @@ import networkx as nx
 
 from ..language.arguments import field_defaults, merged_args, validate, with_bn_defaults
 from ..language.blockcall import call_arguments
-from ..errors import Diagnostic, DiagnosticSink, Path, SpecError, SpecValueError, format_path, note_compiling
+from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, format_path, note_compiling
 from ..ir.graph import add_node, new_graph
 from ..language.init import for_item, node_init
 from ..language.items import PRIMITIVES
-from ..limits import current as limits
+from ..limits import current as limits, meter
 from ..language.naming import item_name, Namer
 from ..ops import OPS, ShapeError
 from ..ops.registry import FeatureMapError
@@ -33,11 +33,13 @@ from ..ir.passes.shapes import infer_node_shape
 from ..language.syntax import Arg, BlockUse, Merge, Node, OpItem, Seq
 from ..language.values import evaluate_value
 from ..language.walk import BlockRef, Env, interpolate, POISON, Value
-from .provenance import arg_record, plain
-from .references import bind as bind_id, operands, read_from, several, single
+from .budget import memo_key, size_cost
+from .provenance import arg_record, bound_params
+from .references import bind as bind_id, block_inputs, block_outputs, read_from, single
 
 
 CompositeExpander = Callable[["Expander", Node, str, Env, Value], Value]
+USE_COST = 4  # units of work a block use costs besides its parameters: a new scope, trace and scope record
 
 
 class Expander:
@@ -46,8 +48,12 @@ class Expander:
     def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink,
                  composites: dict[type, CompositeExpander], graph_name: str = "net"):
         self.blocks, self.sink, self.composites = blocks, sink, composites
+        self._block_names = frozenset(blocks)  # made once: block uses may number tens of thousands
         self.graph: nx.DiGraph = new_graph(graph_name)
         self._validated: dict = {}  # memo of successful argument validations, see validate()
+        self._scope_key: tuple = (None, None)  # (scope, its memo key) of the last validation
+        self._data_key: tuple = (None, None)  # (arguments, their memo key) of the last validation
+        self.meter, self._work = meter(), limits().work  # what this expansion has spent (see spend())
         self._where: dict = {}  # memo of (file:line:col, key path) text per item
         self._dumps: dict = {}  # memo of validated arguments as plain data, for provenance
         self.namer = Namer()
@@ -61,15 +67,30 @@ class Expander:
         self.sink.add(Diagnostic(message, env.doc.loc(path, key=key), path, hint, env.trace + extra))
         return POISON
 
+    def spend(self, env: Env, path: Path, units: int = 1) -> None:
+        """Charge the `work` limit (archspec.expand.budget); past it, end expansion with an error at path."""
+        self.meter.work += units
+        if self.meter.work > self._work:
+            self.sink.stop(Diagnostic(f"expanding this spec takes more than {self._work:,} steps (limit work); "
+                                      "refusing it", env.doc.loc(path), path, "each item, repeat, loop iteration, "
+                                      "expression and tensor read is a step: check the repeat counts and the `for` "
+                                      "lists", env.trace))
+
     def validate(self, model, data: dict, sources: dict, base: Path, env: Env):
         """The argument model for data, evaluated in env; None (and diagnostics) when invalid.
 
         Repeated blocks validate the same arguments in the same scope many times, so successful
-        results are memoized on the text of the arguments and of the scope (models are frozen)."""
-        key = (model, repr(data), repr(sorted(env.scope.items())))
+        results are memoized on a canonical form of the arguments and of the scope (models are frozen); the
+        key costs a bounded amount to make (archspec.expand.budget.memo_key), once per scope."""
+        if self._scope_key[0] is not env.scope:
+            self._scope_key = (env.scope, memo_key(env.scope, sort=True))
+        if self._data_key[0] is not data:  # a composite's options are the same dict in every instance
+            self._data_key = (data, memo_key(data))
+        key = (model, self._data_key[1], self._scope_key[1])
         cached = self._validated.get(key)
         if cached is not None:
             return cached
+        self.spend(env, base, 1 + sum(isinstance(v, str) for v in data.values()))  # and its expressions evaluated
         result, diagnostics = validate(model, data, sources, base, env.doc, env.context(), env.trace)
         for diag in diagnostics:
             self.sink.add(diag)
@@ -79,6 +100,7 @@ class Expander:
 
     def evaluate(self, raw: Any, kind: type, path: Path, env: Env) -> Any:
         """A literal or expression argument outside an argument model (repeat, when, for's list)."""
+        self.spend(env, path)
         try:
             return evaluate_value(raw, env.context(), kind)
         except SpecValueError as exc:
@@ -130,9 +152,8 @@ class Expander:
         if name in self.graph:
             return self.error(env, path, f"the name '{name}' is used twice", "give one of the items a distinct `name:`")
         if self.graph.number_of_nodes() >= limits().ops:
-            self.error(env, path, f"the network expands to more than {limits().ops:,} ops (limit ops); refusing to build it",
-                       "check the repeat counts")
-            raise SpecError(self.sink.items)
+            self.sink.stop(Diagnostic(f"the network expands to more than {limits().ops:,} ops (limit ops); refusing "
+                                      "to build it", env.doc.loc(path), path, "check the repeat counts", env.trace))
         where = self.located(env, path)
         src = {"loc": where[0], "path": where[1], "trace": list(env.trace), **(why or {})}
         add_node(self.graph, name, op, attrs, [v.node for v in inputs], src, env.block_use)
@@ -188,6 +209,7 @@ class Expander:
         return self.evaluate(raw, bool, when.path, env)
 
     def _item(self, node: Node, name: str, env: Env, x: Value, transparent: bool) -> Value:
+        self.spend(env, node.path)
         if not self.holds(node, env):
             return x
         if node.mods.refs is not None:
@@ -209,7 +231,7 @@ class Expander:
         scopes = self.graph.graph["scopes"]
         key = env.scope[node.param].name if isinstance(node, BlockUse) and node.param else node.key
         record = {"kind": "repeat", "key": key, "count": count, "parent": env.block_use,
-                  "loc": str(env.doc.loc(node.path))}
+                  "loc": self.loc(env, node.path)}
         scopes[name] = record
         use = scopes.get(env.block_use, {})
         if use.get("kind") == "block" and self._sole_item(use["key"], node):  # WRN's stage: 'stage (B x4)'
@@ -234,21 +256,24 @@ class Expander:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > limits().repeat:
-            self.error(env, repeat.path, f"repeat must be a whole number from 1 to {limits().repeat:,}, got {value!r}")
+            self.error(env, repeat.path, f"repeat must be a whole number from 1 to {limits().repeat:,} (limit repeat), "
+                                        f"got {value!r}")
             return None
         return value
 
     def one(self, node: Node, name: str, env: Env, x: Value, overrides: dict, transparent: bool = False) -> Value:
         """One instance of an item, with first/last overrides ({key: (value, path)}); its output is bound
         to the item's `id:` (once per instance of a repeated item)."""
+        self.spend(env, node.path)
         result = self._one(node, name, env, x, overrides, transparent)
         bind_id(node, env, result)
         return result
 
     def _one(self, node: Node, name: str, env: Env, x: Value, overrides: dict, transparent: bool) -> Value:
         if not transparent and (node.kind == "composite" or node.key == "conv"):
+            self.spend(env, node.path)  # the scope record it leaves, whether or not it makes nodes
             self.graph.graph["scopes"].setdefault(name, {"kind": "item", "key": node.key, "parent": env.block_use,
-                                                         "loc": str(env.doc.loc(node.path))})
+                                                         "loc": self.loc(env, node.path)})
         if isinstance(node, BlockUse):
             return self.block_use(node, name, env, x, overrides)
         if not (isinstance(node, Merge) and not node.branches):  # only a merge of `from:` tensors reads several
@@ -309,20 +334,6 @@ class Expander:
                 ok = False
         return ok
 
-    def bound(self, block: BlockRef, values: dict, given: dict, env: Env) -> dict:
-        """{parameter: [value, origin, file:line:col, written?]}: each parameter of a block use, given at the
-        use (its text when an expression) or its declared default."""
-        out = {}
-        for k, value in values.items():
-            if k in given:
-                written, path = given[k]
-                out[k] = [plain(value), "given", self.loc(env, path)]
-                if isinstance(written, str) and written != value:
-                    out[k].append(written)
-            else:
-                out[k] = [plain(value), "param default", str(block.doc.loc(block.path + ("params", k, "default")))]
-        return out
-
     def block_use(self, node: BlockUse, name: str, env: Env, x: Value, overrides: dict) -> Value:
         """Bind the use's arguments (evaluated in the caller's scope) and expand the block's body."""
         key, given = node.key, {k: (a.value, a.path) for k, a in node.args.items()}
@@ -339,12 +350,14 @@ class Expander:
             why = "uses itself" if key in env.blocks_in_use else f"is nested {limits().block_depth} deep (limit block_depth)"
             return self.error(env, node.key_path, f"block '{key}' {why} ({' -> '.join(env.blocks_in_use + (key,))})", key=True)
         given.update(overrides)
+        self.spend(env, node.key_path, USE_COST + len(given) + len(block.definition.params))  # and its parameters bound
         values = bind(block.definition.params, given, env.context(),
                       lambda path, message, hint, key=False: self.error(env, path, message, hint, key=key),
-                      node.key_path, f"block '{key}'", set(self.blocks))
+                      node.key_path, f"block '{key}'", self._block_names)
         if values is None:
             return POISON
-        ids = self.block_inputs(node, block, env, x)
+        self.spend(env, node.key_path, size_cost(values.values()))  # the values bound are copied and recorded
+        ids = block_inputs(self, node, block, env, x)
         if ids is None or ids["input"][0].shape is None:
             return POISON
         x = ids["input"][0]
@@ -352,7 +365,7 @@ class Expander:
         if values:
             bound = ", ".join(f"{k}={v}" for k, v in values.items())
             where += f" with {bound if len(bound) <= 100 else bound[:97] + '...'}"
-        bound = self.bound(block, values, given, env)
+        bound = bound_params(block, values, given, lambda path: self.loc(env, path))
         inner = Env(block.doc, dict(values), block.defaults, block.block_params, env.trace + (where,),
                     env.blocks_in_use + (key,), name, ids=ids, bound=bound,
                     init=((block.init,) if block.init else ()) + env.init).with_input(x)
@@ -360,40 +373,6 @@ class Expander:
             return POISON
         # setdefault: when a block's body is a single block use it is inlined, and the outer block names the scope
         self.graph.graph["scopes"].setdefault(name, {"kind": "block", "key": key, "parent": env.block_use,
-                                                     "loc": str(env.doc.loc(node.path)), "bound": bound})
+                                                     "loc": self.loc(env, node.path), "bound": bound})
         out = self.seq(block.body, name, inner, x)
-        return self.block_outputs(block, inner, out)
-
-    def block_inputs(self, node: BlockUse, block: BlockRef, env: Env, x: Value) -> dict | None:
-        """The ids a block's body starts with: `input`, and the names of its declared `inputs:`."""
-        declared = block.definition.inputs
-        if not declared:
-            x = single(self, node, env, x)
-            return None if x.poisoned else {"input": [x]}
-        given = operands(x)
-        if len(given) != len(declared):
-            at = node.mods.refs[0].path if node.mods.refs else node.path
-            self.error(env, at, f"block '{block.name}' takes {len(declared)} tensors ({', '.join(declared)}), "
-                                f"got {len(given)}", "list them in order with `from: [...]`")
-            return None
-        if any(v.poisoned for v in given):
-            return None
-        return {"input": given[:1], **{name: [v] for name, v in zip(declared, given)}}
-
-    def block_outputs(self, block: BlockRef, inner: Env, out: Value) -> Value:
-        """What a block use gives: its last item's output, or the ids its `outputs:` lists."""
-        declared = block.definition.outputs
-        if not declared or out.poisoned:
-            return out
-        values = []
-        for i, name in enumerate(declared):
-            bound = inner.ids.get(name)
-            if not bound:
-                return self.error(inner, block.path + ("outputs", i), f"the output '{name}' has no value: the "
-                                                                      "item with this id was skipped by `when:`")
-            if bound[-1].parts:  # a `$param` block of several outputs (the checker cannot know its parts)
-                names = ", ".join(part for part, _ in bound[-1].parts)
-                return self.error(inner, block.path + ("outputs", i), f"'{name}' gives several tensors ({names}); "
-                                                                      "list one id per tensor")
-            values.append(bound[-1])
-        return values[0] if len(values) == 1 else several(values, list(declared))
+        return block_outputs(self, block, inner, out)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import Path
 from ..language.expr import parse_expr, ExprError
-from ..language.walk import Env
+from ..language.walk import BlockRef, Env
 
 INPUT_NAMES = ("in_ch", "in_h", "in_w")
 
@@ -76,3 +76,18 @@ def _names(text: str, env: Env, out: dict) -> bool:
         elif not env.trace and name in env.scope:  # the network's own items read the spec's params and lets
             out[name] = [plain(env.scope[name]), "spec"]
     return any(name in out for name in read)
+
+
+def bound_params(block: BlockRef, values: dict, given: dict, where) -> dict:
+    """{parameter: [value, origin, file:line:col, written?]}: each parameter of a block use, given at the
+    use (its text when an expression) or its declared default; `where(path)` locates a path of the use."""
+    out = {}
+    for k, value in values.items():
+        if k in given:
+            written, path = given[k]
+            out[k] = [plain(value), "given", where(path)]
+            if isinstance(written, str) and written != value:
+                out[k].append(written)
+        else:
+            out[k] = [plain(value), "param default", str(block.doc.loc(block.path + ("params", k, "default")))]
+    return out

@@ -11,9 +11,9 @@ from typing import Any, Protocol
 
 import networkx as nx
 
-from ..errors import Path
-from ..language.syntax import Node, Ref, Split
-from ..language.walk import Env, POISON, Value
+from ..errors import listing, Path
+from ..language.syntax import BlockUse, Node, Ref, Split
+from ..language.walk import BlockRef, Env, POISON, Value
 
 
 class Expander(Protocol):
@@ -28,6 +28,8 @@ class Expander(Protocol):
 
     def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path) -> Value: ...
 
+    def spend(self, env: Env, path: Path, units: int = 1) -> None: ...
+
 
 def several(values: list[Value], names: list[str] | None = None) -> Value:
     """The value of an item with several outputs, its parts named (default 0, 1, ...)."""
@@ -41,7 +43,7 @@ def operands(x: Value) -> list[Value]:
 
 
 def describe(x: Value) -> str:
-    return ", ".join(name for name, _ in x.parts)
+    return listing([name for name, _ in x.parts])
 
 
 def read_from(ex: Expander, node: Node, env: Env) -> Value:
@@ -53,6 +55,7 @@ def read_from(ex: Expander, node: Node, env: Env) -> Value:
         if got is None:
             return POISON
         values.extend(got)
+    ex.spend(env, node.path + ("from",), len(values))  # `x*` reads every binding so far
     if not node.mods.refs_list:
         return values[0]
     if not values:
@@ -129,6 +132,7 @@ def expand_split(ex: Expander, node: Split, name: str, env: Env, x: Value) -> Va
     if sizes is None or (isinstance(sizes, list) and None in sizes):
         return POISON
     if isinstance(sizes, int) and not isinstance(sizes, bool):
+        ex.spend(env, node.sizes.path, max(sizes, 0))  # one op per part: charged before the list is made
         if sizes < 2 or channels % sizes:
             return ex.error(env, node.sizes.path, f"cannot split {channels} channels into {sizes} equal parts",
                             "give the number of parts (at least 2, dividing the channels) or a list of sizes")
@@ -168,8 +172,12 @@ def dead_ends(ex: Expander, returned: list[str]) -> None:
     never read): with `from:` such items can be written, and a model would compute them for nothing."""
     graph = ex.graph
     live = set(returned) | {a["node"] for a in graph.graph["aux_outputs"]}
-    for name in list(live):
-        live |= nx.ancestors(graph, name)
+    todo = list(live)  # one walk back from all the outputs at once: linear in the graph, however many there are
+    while todo:
+        for producer in graph.pred[todo.pop()]:
+            if producer not in live:
+                live.add(producer)
+                todo.append(producer)
     ends: dict = {}  # item (env, path) -> the ends of dead paths it made, in order
     for name in graph.nodes:
         if name not in live and graph.out_degree(name) == 0:
@@ -180,3 +188,39 @@ def dead_ends(ex: Expander, returned: list[str]) -> None:
                                                  f"{len(names):,} tensors"
         ex.error(env, path, f"the output of this item ({what}) reaches none of the network's outputs",
                  "read it with `from:` or list its id in `outputs:`")
+
+
+def block_inputs(ex: Expander, node: BlockUse, block: BlockRef, env: Env, x: Value) -> dict | None:
+    """The ids a block's body starts with: `input`, and the names of its declared `inputs:`."""
+    declared = block.definition.inputs
+    if not declared:
+        x = single(ex, node, env, x)
+        return None if x.poisoned else {"input": [x]}
+    given = operands(x)
+    if len(given) != len(declared):
+        at = node.mods.refs[0].path if node.mods.refs else node.path
+        ex.error(env, at, f"block '{block.name}' takes {len(declared)} tensors ({listing(declared)}), "
+                        f"got {len(given)}", "list them in order with `from: [...]`")
+        return None
+    if any(v.poisoned for v in given):
+        return None
+    return {"input": given[:1], **{name: [v] for name, v in zip(declared, given)}}
+
+
+def block_outputs(ex: Expander, block: BlockRef, inner: Env, out: Value) -> Value:
+    """What a block use gives: its last item's output, or the ids its `outputs:` lists."""
+    declared = block.definition.outputs
+    if not declared or out.poisoned:
+        return out
+    values = []
+    for i, name in enumerate(declared):
+        bound = inner.ids.get(name)
+        if not bound:
+            return ex.error(inner, block.path + ("outputs", i), f"the output '{name}' has no value: the "
+                                                              "item with this id was skipped by `when:`")
+        if bound[-1].parts:  # a `$param` block of several outputs (the checker cannot know its parts)
+            names = listing([part for part, _ in bound[-1].parts])
+            return ex.error(inner, block.path + ("outputs", i), f"'{name}' gives several tensors ({names}); "
+                                                              "list one id per tensor")
+        values.append(bound[-1])
+    return values[0] if len(values) == 1 else several(values, list(declared))

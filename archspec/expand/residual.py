@@ -15,11 +15,20 @@ def projection_stride(size_in: tuple[int, int], size_out: tuple[int, int]) -> tu
     """The stride of a 1x1 unpadded conv that maps size_in to size_out, if one exists."""
     stride = []
     for n, m in zip(size_in, size_out):
-        s = next((s for s in range(1, n + 1) if conv_out_size(n, 1, s, 0) == m), None)
+        s = _smallest_stride(n, m)
         if s is None:
             return None
         stride.append(s)
     return stride[0], stride[1]
+
+
+def _smallest_stride(n: int, m: int) -> int | None:
+    """The smallest s in 1..n with conv_out_size(n, 1, s, 0) == (n - 1) // s + 1 == m, computed rather than
+    searched (sizes may be billions: an upsample makes them so)."""
+    if n < 1 or m < 1:
+        return None
+    s = (n - 1) // m + 1  # the smallest s with (n - 1) // s <= m - 1
+    return s if s <= n and conv_out_size(n, 1, s, 0) == m else None
 
 
 def expand_residual(ex: Expander, node: Residual, name: str, env: Env, x: Value) -> Value:

@@ -158,19 +158,28 @@ class ScopeTree:
             parent.items.append(node)
             self._of[node] = parent
         order = {path: i for i, path in enumerate(records)}  # records are written in pre-order
-        for path in records:
-            if path not in self._by_path:  # a recorded scope with no nodes (every item skipped by `when:`)
-                self._place(self._scope(path, records), order)
+        built = {id(scope): len(scope.items) for scope in self._by_path.values()}  # items made from nodes
+        empty = [self._scope(path, records) for path in records  # recorded scopes with no nodes (every item
+                 if path not in self._by_path]                   # skipped by `when:`), in record order
+        for parent in {id(scope.parent): scope.parent for scope in empty}.values():
+            self._place(parent, built.get(id(parent), 0), {id(scope) for scope in empty}, order)
         self._signature = _signature(graph)
 
     @staticmethod
-    def _place(scope: Scope, order: dict) -> None:
-        """Move a scope without nodes before the first sibling scope recorded after it."""
-        items = scope.parent.items
-        items.remove(scope)
-        later = (k for k, item in enumerate(items)
-                 if isinstance(item, Scope) and order.get(item.path, -1) > order[scope.path])
-        items.insert(next(later, len(items)), scope)
+    def _place(parent: Scope, built: int, empty: set, order: dict) -> None:
+        """Move each scope without nodes of parent (appended after its first `built` items, in record order)
+        before the first sibling scope recorded after it, in one pass (there may be tens of thousands)."""
+        tail = parent.items[built:]
+        waiting = [item for item in tail if id(item) in empty]
+        items, k = [], 0
+        for item in parent.items[:built]:
+            if isinstance(item, Scope) and item.path in order:
+                while k < len(waiting) and order[waiting[k].path] < order[item.path]:
+                    items.append(waiting[k])
+                    k += 1
+            items.append(item)
+        left = {id(scope) for scope in waiting[k:]}  # after every sibling: where they were appended
+        parent.items[:] = items + [item for item in tail if id(item) not in empty or id(item) in left]
 
     def _scope(self, path: str, records: dict) -> Scope:
         scope = self._by_path.get(path)

@@ -23,7 +23,7 @@ from typing import Any
 from . import schema as L
 from .arguments import merged_args, validate, with_bn_defaults
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, did_you_mean
-from ..limits import current as limits
+from ..limits import current as limits, meter
 from .items import COMPOSITES, PRIMITIVES
 from .ids import IdTable
 from .reserved import reserved_name
@@ -55,6 +55,16 @@ class Checker:
 
     def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink):
         self.blocks, self.sink = blocks, sink
+        self.meter, self._work = meter(), limits().work  # what this check has spent (see spend())
+        self._known: list[str] | None = None  # the op, composite and block names (did-you-mean), made once
+        self._block_names = frozenset(blocks)
+
+    def spend(self, scope: Scope, path: Path, units: int = 1) -> None:
+        """Charge the `work` limit: an item, an expression; past it, end the check with an error at path."""
+        self.meter.work += units
+        if self.meter.work > self._work:
+            self.sink.stop(Diagnostic(f"checking this spec takes more than {self._work:,} steps (limit work); "
+                                      "refusing it", scope.doc.loc(path), path, "each item and expression is a step"))
 
     def error(self, scope: Scope, path: Path, message: str, hint: str | None = None, *, key: bool = False) -> None:
         """Report a mistake at path (the key itself with key=True)."""
@@ -62,6 +72,7 @@ class Checker:
 
     def vet(self, raw: Any, kind: type, path: Path, scope: Scope) -> tuple[bool, Any]:
         """(no mistake, the literal's value or None for an expression)."""
+        self.spend(scope, path)
         try:
             return True, evaluate_value(raw, scope.context(), kind)
         except NotYetKnown:
@@ -72,6 +83,7 @@ class Checker:
 
     def validate(self, model, data: Any, sources: dict, base: Path, scope: Scope) -> bool:
         """Judge data against an argument model by names; False (reported) when it has mistakes."""
+        self.spend(scope, base, 1 + (len(data) if isinstance(data, dict) else 1))
         result, diagnostics = validate(model, data, sources, base, scope.doc, scope.context())
         for diag in diagnostics:
             self.sink.add(diag)
@@ -119,6 +131,7 @@ class Checker:
 
     def item(self, node: Node, prefix: str, scope: Scope, namer: Namer) -> None:
         """One item: what its `from:` reads, the item, then its `id:` is given."""
+        self.spend(scope, node.path)
         if scope.ids is not None:
             scope.ids.check_refs(node)
         self._item(node, prefix, scope, namer)
@@ -149,8 +162,8 @@ class Checker:
             ok, count = self.vet(mods.repeat.value, int, mods.repeat.path, scope)
             if ok and count is not None and (isinstance(count, bool) or not isinstance(count, int)
                                              or not 1 <= count <= limits().repeat):
-                self.error(scope, mods.repeat.path, f"repeat must be a whole number from 1 to {limits().repeat:,}, "
-                                                    f"got {count!r}")
+                self.error(scope, mods.repeat.path, f"repeat must be a whole number from 1 to {limits().repeat:,} "
+                                                    f"(limit repeat), got {count!r}")
                 ok = False
             if not ok:
                 return
@@ -200,9 +213,10 @@ class Checker:
             return
         block = self.blocks.get(node.key)
         if block is None:
-            known = list(PRIMITIVES) + list(COMPOSITES) + list(self.blocks)
+            if self._known is None:
+                self._known = list(PRIMITIVES) + list(COMPOSITES) + list(self.blocks)
             self.error(scope, node.key_path, f"unknown op or block '{node.key}'",
-                       did_you_mean(node.key, known) or "see `archspec blocks` for the blocks this spec defines",
+                       did_you_mean(node.key, self._known) or "see `archspec blocks` for the blocks this spec defines",
                        key=True)
             return
         if node.given is not None and not isinstance(node.given, dict):
@@ -211,7 +225,7 @@ class Checker:
         given = {**{k: (a.value, a.path) for k, a in node.args.items()}, **overrides}
         bind(block.definition.params, given, scope.context(),
              lambda path, message, hint, key=False: self.error(scope, path, message, hint, key=key),
-             node.key_path, f"block '{block.name}'", set(self.blocks))
+             node.key_path, f"block '{block.name}'", self._block_names)
 
     def residual(self, node: Residual, prefix: str, scope: Scope, namer: Namer) -> None:
         """residual's options, its item lists and the projection an `auto` shortcut may insert."""
@@ -245,26 +259,43 @@ class Checker:
 
     # ------------------------------------------------------------------ recursion
     def recursion(self, roots: list[Seq | None]) -> None:
-        """Report each block use that closes a cycle of blocks, with the chain from the outermost use."""
+        """Report each block use that closes a cycle of blocks, with the chain from the outermost use (a
+        walk with its own stack: a chain of thousands of blocks must not exhaust Python's)."""
         done: set[str] = set()
 
-        def visit(block: BlockRef, chain: tuple[str, ...]) -> None:
-            for use in block_uses(block.body):
-                if use.key in chain:
-                    text = " -> ".join(chain + (use.key,))
-                    self.sink.add(Diagnostic(f"block '{use.key}' uses itself ({text})",
+        def visit(start: BlockRef) -> None:
+            chain, stack = [start.name], [(start, iter(block_uses(start.body)))]
+            on_chain = {start.name}
+            while stack:
+                block, uses = stack[-1]
+                use = next(uses, None)
+                if use is None:
+                    stack.pop()
+                    on_chain.discard(chain[-1])
+                    done.add(chain.pop())
+                elif use.key in on_chain:
+                    self.sink.add(Diagnostic(f"block '{use.key}' uses itself ({chain_text(chain, use.key)})",
                                              block.doc.loc(use.key_path, key=True), use.key_path))
                 elif use.key in self.blocks and use.key not in done:
-                    visit(self.blocks[use.key], chain + (use.key,))
-            done.add(block.name)
+                    chain.append(use.key)
+                    on_chain.add(use.key)
+                    stack.append((self.blocks[use.key], iter(block_uses(self.blocks[use.key].body))))
 
         for root in roots:
             for use in block_uses(root):
                 if use.key in self.blocks and use.key not in done:
-                    visit(self.blocks[use.key], (use.key,))
+                    visit(self.blocks[use.key])
         for name, block in self.blocks.items():
             if name not in done:
-                visit(block, (name,))
+                visit(block)
+
+
+def chain_text(chain: list[str], last: str, most: int = 12) -> str:
+    """`a -> b -> a` for a chain of blocks and the one it reaches; a long chain with its middle left out."""
+    if len(chain) + 1 <= most:
+        return " -> ".join(chain + [last])
+    left_out = len(chain) - 2 - (most - 5)
+    return " -> ".join(chain[:2] + [f"... ({left_out:,} more)"] + chain[-(most - 5):] + [last])
 
 
 def block_uses(seq: Seq | None) -> list[BlockUse]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import Path, did_you_mean
+from ..errors import Path, did_you_mean, listing
 from .syntax import BlockUse, items_in, Merge, Node, Ref, Seq, Split
 
 Report = Callable[..., None]  # (path, message, hint=None)
@@ -27,9 +27,12 @@ class IdTable:
                     self.definers.setdefault(node.mods.id, []).append(node)
         self.given: set[str] = {"input", *inputs}
         self._done: set[int] = set()
+        self._defined: dict[str, bool] = {}  # id -> whether every item given it so far is without `when:`
+        self._parts: dict[str, list] = {}  # id -> the distinct part lists of the items that give it
+        self._known = ("input", *self.inputs, *self.definers)
 
-    def known(self) -> list[str]:
-        return ["input", *self.inputs, *self.definers]
+    def known(self) -> tuple[str, ...]:
+        return self._known
 
     # ------------------------------------------------------------------ before an item: its `from:`
     def check_refs(self, node: Node) -> None:
@@ -68,28 +71,39 @@ class IdTable:
             return
         if name not in self.definers and name not in self.given:
             self.report(ref.path, f"unknown id '{name}'", did_you_mean(name, self.known())
-                        or (f"ids here: {', '.join(self.known())}" if self.known() else None))
+                        or (f"ids here: {listing(self.known())}" if self.known() else None))
             return
         if name not in self.given and not ref.every:
             first = self.definers[name][0]
             self.report(ref.path, f"'{name}' is given by an item after this one (at {first.path[-1]!r} of its "
                                   "list); an item can only read what comes before it")
             return
-        for definer in self.definers.get(name, []):
-            self._check_part(ref, definer)
+        for parts in self.parts(name):
+            self._check_part(ref, parts)
 
-    def _check_part(self, ref, definer: Node) -> None:
-        parts = self._parts_of(definer)
-        if parts is None:  # unknown until expanded (a `$param` block, a split of computed size)
-            return
+    def parts(self, name: str) -> list:
+        """The distinct part lists (see _parts_of) of the items giving id `name` (made once per id, so that
+        many items sharing an id, read many times, stay linear)."""
+        found = self._parts.get(name)
+        if found is None:
+            found = self._parts[name] = []
+            for definer in self.definers.get(name, []):
+                parts = self._parts_of(definer)
+                if parts is not None and parts not in found:  # None: unknown until expanded
+                    found.append(parts)
+                    if len(found) > 2:  # enough to report with; the rest add nothing
+                        break
+        return found
+
+    def _check_part(self, ref, parts: list[str]) -> None:
         if ref.part is None and parts:
-            self.report(ref.path, f"'{ref.id}' gives several tensors ({', '.join(parts)})",
+            self.report(ref.path, f"'{ref.id}' gives several tensors ({listing(parts)})",
                         f"read one of them: `{ref.id}.{parts[0]}`")
         elif ref.part is not None and not parts:
             self.report(ref.path, f"'{ref.id}' gives one tensor and has no part '{ref.part}'",
                         f"read it as `{ref.id}`")
         elif ref.part is not None and ref.part not in parts:
-            self.report(ref.path, f"'{ref.id}' has no part '{ref.part}'; its parts are {', '.join(parts)}",
+            self.report(ref.path, f"'{ref.id}' has no part '{ref.part}'; its parts are {listing(parts)}",
                         did_you_mean(ref.part, parts))
 
     def _parts_of(self, definer: Node) -> list[str] | None:
@@ -115,23 +129,26 @@ class IdTable:
         self._done.add(id(node))
         if name in self.inputs:
             self.report(node.path + ("id",), f"'{name}' is the name of one of the block's inputs")
-        earlier = [d for d in self.definers.get(name, []) if id(d) in self._done and d is not node]
-        if earlier and node.mods.when is None and all(d.mods.when is None for d in earlier):
+        earlier = self._defined.get(name)  # None: no item has given it yet
+        if earlier and node.mods.when is None:
             self.report(node.path + ("id",), f"the id '{name}' is given twice",
                         "give each item its own id (items with `when:` may share one)")
+        self._defined[name] = (earlier is None or earlier) and node.mods.when is None
         self.given.add(name)
 
     # ------------------------------------------------------------------ outputs lists
     def check_outputs(self, outputs: list[str], base: Path) -> None:
         """An `outputs:` list: ids given in this body (or parts of them, `neck.p3`), each listed once."""
+        seen: set[str] = set()
         for i, text in enumerate(outputs):
             name, _, part = text.partition(".")
-            if text in outputs[:i]:
+            if text in seen:
                 self.report(base + (i,), f"'{text}' is listed twice")
             elif name not in self.definers and name not in self.given:
                 self.report(base + (i,), f"unknown id '{name}'", did_you_mean(name, self.known()))
             else:
                 ref = Ref(name, part or None, False, base + (i,))
-                for definer in self.definers.get(name, []):
-                    self._check_part(ref, definer)
+                for parts in self.parts(name):
+                    self._check_part(ref, parts)
+            seen.add(text)
 

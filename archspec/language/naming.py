@@ -38,6 +38,9 @@ class Namer:
     def __init__(self) -> None:
         self._taken: dict[str, set[str]] = {}
         self._kinds: dict[str, set[str]] = {}
+        self._next: dict[tuple[str, str], int] = {}  # (scope, base) -> the k its last claim got: names only
+        # accumulate, so base, base_2, ... base_k are all taken and the next claim starts there (linear, not
+        # quadratic, in the items of one kind in a scope)
 
     def take(self, scope: str, name: str) -> bool:
         """Claim exactly `name` in scope; False when it is taken already."""
@@ -50,11 +53,14 @@ class Namer:
     def claim(self, scope: str, base: str) -> str:
         """The first free one of base, base_2, base_3, ... in scope, claimed."""
         taken = self._taken.setdefault(scope, set())
-        name, k = base, 1
+        k = self._next.get((scope, base), 1)
+        name = base if k == 1 else f"{base}_{k}"
         while name in taken:
             k += 1
             name = f"{base}_{k}"
         taken.add(name)
+        if k > 1:  # only where names collide: most claims get their base at once, and cost no entry
+            self._next[(scope, base)] = k
         return name
 
     def part(self, scope: str, base: str) -> str:

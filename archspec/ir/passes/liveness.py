@@ -12,10 +12,13 @@ def eval_outputs(graph: nx.DiGraph) -> list[str]:
 
 def mark_train_only(graph: nx.DiGraph) -> nx.DiGraph:
     """Set meta['train_only'] = True on the nodes eval mode never computes."""
-    live: set[str] = set()
-    for out in eval_outputs(graph):
-        live.add(out)
-        live |= nx.ancestors(graph, out)
+    live = set(eval_outputs(graph))
+    todo = list(live)  # one walk back from all of them: linear in the graph, however many outputs there are
+    while todo:
+        for producer in graph.pred[todo.pop()]:
+            if producer not in live:
+                live.add(producer)
+                todo.append(producer)
     for name in graph.nodes:
         if name not in live:
             graph.nodes[name]["meta"]["train_only"] = True
