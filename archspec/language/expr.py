@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..errors import SpecValueError
-from ..limits import current as limits
+from ..limits import current as limits, meter
 from ..source.scalars import describe, number_problem, short, show
 
 _BINARY = {
@@ -43,6 +43,17 @@ _NODES = (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp, ast.Subscr
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")  # YAML's date, `2001-12-14`, unquoted
 MAX_DEPTH = 100
 """How deeply an expression may nest (`-(-(-x))`, `a+b+c+...`): evaluation recurses once per level."""
+
+
+def _charge(values: list) -> None:
+    """A function over lists (range, min, len, ...) costs work in proportion to their lengths."""
+    cost = sum(len(v) for v in values if isinstance(v, (list, tuple))) // 16
+    if cost:
+        spent = meter()
+        spent.work += cost
+        if spent.work > limits().work:
+            raise ExprError(f"the spec's expressions and items take more than {limits().work:,} steps of work "
+                            "(limit work)")
 
 
 def _range(*args: Any) -> list[int]:
@@ -275,5 +286,6 @@ def _eval(node: ast.AST, scope: Mapping[str, Any]) -> Any:
             result = FUNCTIONS[node.func.id](*args, **keywords)
         except (TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
             raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+        _charge([*args, *keywords.values(), result])
         return _check(result, node)
     raise ExprError(f"'{type(node).__name__}' is not allowed in an expression")

@@ -93,6 +93,15 @@ def test_items_that_emit_no_op_count_as_work(write, item):
 
 
 @slow
+def test_functions_over_long_lists_count_their_length(write):
+    when = " + ".join(["max(range(10000))"] * 4) + " < 0"
+    path = write(f"name: b\ninput: [3, 8, 8]\nblocks:\n  a:\n    body:\n      - {{relu: {{}}, when: '{when}'}}\n"
+                 "network:\n  - conv: 3x3 8\n  - a x10000\n")
+    error = bounded(lambda: compile_spec(path))
+    assert "(limit work)" in located(error, path)
+
+
+@slow
 def test_nested_for_loops_count_their_iterations(write):
     loop = "for: {{each: {v}, in: l, do: [{body}]}}"
     body = loop.format(v="a", body=loop.format(v="b", body=loop.format(v="c", body="{relu, when: false}")))
@@ -247,6 +256,7 @@ CASES = {  # limit: (lowered value, spec text (or base and variant), what the re
     "errors": (1, "name: b\ninput: [3, 8, 8]\nnetwork: [relux, reluy]\n", "and 1 more"),
     "suggestions": (1, "name: b\ninput: [3, 8, 8]\nnetwork: [relux]\n", None),
     "params": (10, "name: b\ninput: [3, 8, 8]\nnetwork: [conv: 3x3 8]\n", "limit params"),
+    "memory": (100, "name: b\ninput: [3, 8, 8]\nnetwork: [conv: 3x3 8]\n", "more than the limit memory"),
 }
 
 
@@ -263,15 +273,12 @@ def test_each_limit_is_effective_when_lowered(tmp_path, name):
         text = text[-1]
     path = tmp_path / "spec.yaml"
     path.write_text(text)
-    if name == "params":  # enforced by build_model, which allocates them
-        try:
+    if name in ("params", "memory"):  # enforced by build_model, which allocates them
+        archspec.build_model(path)
+        with pytest.raises(SpecError) as caught:
             archspec.build_model(path, limits={name: value})
-        except TypeError:
-            pytest.xfail("build_model takes no limits= on this branch (the backends/torch work adds it)")
-        except SpecError as exc:
-            assert says in str(exc)
-            return
-        pytest.fail("build_model allocated more than `params` allows")
+        assert says in str(caught.value)
+        return
     if name not in ("errors", "suggestions"):  # (their specs have mistakes)
         compile_spec(path)  # within the defaults
     if name == "suggestions":  # past it, the mistake is reported without a hint

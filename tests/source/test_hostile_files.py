@@ -289,7 +289,7 @@ def test_chains_1500_files_deep_stop_at_the_limit_and_cycles_are_named(tmp_path,
     assert "(limit file_chain)" in message and ":1:" in message.split(": ")[0]
     # raised far enough, the limit does not turn into Python's recursion limit
     assert archspec.stats(top, limits={"file_chain": 5000})["params"] > 0
-    (tmp_path / "f7.yaml").write_text(f"imports: [f3.yaml]\nblocks: {{}}\n" if kind == "imports" else
+    (tmp_path / "f7.yaml").write_text("imports: [f3.yaml]\nblocks: {}\n" if kind == "imports" else
                                       "extends: f3.yaml\n")
     message, = api_error(lambda: archspec.load_spec(top))
     assert message.startswith(f"{tmp_path / 'f7.yaml'}:1:") and "'f3.yaml' " + kind.rstrip("s") + "s itself" in message
