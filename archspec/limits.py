@@ -26,7 +26,7 @@ class Limits:
     yaml_depth: int = 64  # nesting depth of one YAML document (also of an override)
     file_chain: int = 16  # files in one chain of `extends:` or `imports:`
     expression_length: int = 200  # characters in one expression
-    number: int = 10**15  # absolute value of any number a spec or an override gives or computes
+    number: int = 10**15  # absolute value of any number a spec or an override gives or computes, and of every tensor dimension
     exponent: int = 64  # absolute value of the right operand of `**`
     input_size: int = 65_536  # each dimension of `input:`
     repeat: int = 10_000  # `xN`, `repeat:` and `for` over a count

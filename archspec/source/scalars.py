@@ -149,6 +149,8 @@ def construct_scalar(node: yaml.ScalarNode) -> Any:
         kind = node.tag[len(_Y):]
         if kind == "int" and len(node.value) > _LONG:
             raise _too_long(node.value)  # (a YAML 1.1 sexagesimal `1:2:3...` takes quadratic time to read)
+        if kind in ("int", "float") and ":" in node.value:
+            return node.value  # YAML 1.1's base 60 (`1:30` is 90) surprises like a date: kept as its text
         try:  # the tag's constructor itself: construct_object would remember every node it ever saw
             value = _constructor.yaml_constructors[node.tag](_constructor, node)
         except Exception:  # e.g. `!!int abc`: PyYAML raises ValueError, KeyError, ...

@@ -232,6 +232,16 @@ def test_a_date_may_be_text_and_a_spaced_subtraction_is_arithmetic(write_spec):
     assert archspec.stats(path)["output"][0] == 8
 
 
+@pytest.mark.parametrize("body, where", [
+    ("network:\n  - conv: {kernel: 3, out: 1:30}\n", "4:28"),
+    ("params: {w: {type: int, default: 1:30}}\nnetwork:\n  - conv: 3x3 w\n", "3:34"),
+])
+def test_a_base_60_number_is_never_read_as_one(write_spec, body, where):
+    spec_error(write_spec(HEAD + body), 1, where, "1:30")  # YAML 1.1 would read 90
+    path = write_spec(HEAD + "params: {t: 1:30}\nnetwork:\n  - conv: 3x3 8\n")
+    assert archspec.load_spec(path).params == {"t": "1:30"}
+
+
 def test_a_date_given_with_set_is_a_command_line_error(write_spec):
     path = write_spec(HEAD + "params: {w: 8}\nnetwork:\n  - conv: 3x3 w\n")
     spec_error(path, 2, None, "must be int", "'2001-12-14'", "(from --set w=...)", args=("--set", "w=2001-12-14"))
@@ -371,3 +381,8 @@ def test_any_expression_gives_a_bounded_value_or_an_expression_error(text):
     else:
         assert _within_limits(value), (text, type(value))
     assert time.perf_counter() - start < 5, text
+
+
+def test_a_computed_tensor_size_beyond_the_number_limit_is_refused(write_spec):
+    path = write_spec(HEAD + "network:\n  - conv: 3x3 8\n  - upsample: 1000000000000000\n")
+    spec_error(path, 1, "5:15", "a size beyond 1e+15 (limit number)")

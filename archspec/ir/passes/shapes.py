@@ -4,7 +4,8 @@ from __future__ import annotations
 import networkx as nx
 
 from ..graph import topological
-from ...ops import OPS
+from ...limits import current as limits
+from ...ops import OPS, ShapeError
 
 
 def infer_node_shape(graph: nx.DiGraph, name: str) -> tuple[int, ...]:
@@ -12,6 +13,9 @@ def infer_node_shape(graph: nx.DiGraph, name: str) -> tuple[int, ...]:
     data = graph.nodes[name]
     shapes = [graph.nodes[i]["meta"]["shape"] for i in data["inputs"]]
     shape = tuple(OPS[data["op"]].shape(data["attrs"], shapes))
+    if any(d > limits().number for d in shape):
+        raise ShapeError(f"the output would be {'x'.join(f'{d:.3g}' for d in shape)}, a size beyond "
+                         f"{limits().number:.0e} (limit number)")
     data["meta"]["shape"] = shape
     return shape
 
