@@ -94,7 +94,6 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
           ) -> None:
     """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
     from .. import compile_spec
-    from ..analysis.memory import check_representable
     from ..backends.torch.network import verify_on_meta
     from ..ir.graph import dumps_json, to_text
     from ..analysis.report import CONVENTION, stats_dict
@@ -103,8 +102,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     overrides = _overrides(set_)
     loaded, graph = _run(lambda: compile_spec(spec, overrides))
     stats = stats_dict(loaded, graph)
-    _run(lambda: check_representable(graph))  # what even the meta device cannot hold is a spec mistake
-    built_params = verify_on_meta(graph)  # the real module, on the meta device: no weights to initialise
+    built_params = _run(lambda: verify_on_meta(graph))  # the real module on the meta device: no weights
     console = Console(width=max(110, Console().width))
     console.print(summary_table(stats))
     console.print(totals_line(stats))

@@ -276,7 +276,10 @@ def verify_on_meta(graph: nx.DiGraph) -> int:
     """Build the module on the meta device (no weights allocated or initialised) and return its
     parameter count. Raises RuntimeError if the module disagrees with the IR, which would be a bug in
     archspec, not in the spec. (A forward on meta tensors would check shapes too, but costs seconds
-    in PyTorch's Python decompositions; the test suite checks shapes with real forwards instead.)"""
+    in PyTorch's Python decompositions; the test suite checks shapes with real forwards instead.) A tensor
+    even the meta device cannot hold is a SpecError (analysis.memory.check_representable)."""
+    from ...analysis.memory import check_representable
+    check_representable(graph)
     with torch.device("meta"):
         model = build_network(graph)
     params = sum(p.numel() for p in model.parameters())
