@@ -97,7 +97,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     from ..backends.torch.network import verify_on_meta
     from ..ir.graph import dumps_json, to_text
     from ..analysis.report import CONVENTION, stats_dict
-    from .outputs import build_dir, write_diagrams, write_weights
+    from .outputs import build_dir, write_diagrams, write_text, write_weights
 
     overrides = _overrides(set_)
     loaded, graph = _run(lambda: compile_spec(spec, overrides))
@@ -110,11 +110,10 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     target = build_dir(out, stats["name"], overrides)
     with writing_to(out):  # a failed write is a mistake in --out (exit 2), not a bug
         target.mkdir(parents=True, exist_ok=True)
-        (target / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
-        (target / "ir.json").write_text(dumps_json(graph) + "\n")
-        (target / "ir.txt").write_text(to_text(graph))
-        (target / "summary.txt").write_text(table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph)
-                                            + "\n")
+        write_text(target / "summary.json", json.dumps(stats, indent=2) + "\n")  # each atomically
+        write_text(target / "ir.json", dumps_json(graph) + "\n")
+        write_text(target / "ir.txt", to_text(graph))
+        write_text(target / "summary.txt", table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph) + "\n")
         diagrams = write_diagrams(loaded, graph, target)
     console.print(f"compiled the PyTorch module ({built_params:,} parameters; built on the meta device, so no "
                   "weights were initialised: archspec.build_model gives a trainable one)")

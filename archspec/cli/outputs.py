@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -35,6 +37,19 @@ def values_slug(overrides: Mapping[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps({k: overrides[k] for k in sorted(overrides)}).encode()).hexdigest()[:8]
     readable = "-".join(re.sub(r"[^A-Za-z0-9._+=]", "_", part) for part in parts)[:MAX_SLUG - 9].rstrip("-")
     return f"{readable}-{digest}"
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a build artifact atomically: a temporary file in the same folder, then os.replace, so a
+    reader (or a concurrent build of the same values) never sees half a file."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def build_dir(out: Path, name: str, overrides: Mapping[str, Any]) -> Path:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 
+import pytest
 import torch
 from typer.testing import CliRunner
 
@@ -61,3 +63,22 @@ def test_weights_where_nothing_can_be_written_is_a_command_line_mistake(tmp_path
     result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "out"), "--weights", "/dev/null/w.pt"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "--weights" in result.output and "/dev/null/w.pt" in result.output
+
+
+def test_an_artifact_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    from archspec.cli import outputs
+
+    target = tmp_path / "summary.json"
+    outputs.write_text(target, "old")
+    real_replace = os.replace
+
+    def crash(src, dst):  # the process dies after writing the new text, before it takes the old one's place
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        outputs.write_text(target, "new " * 100_000)
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+    monkeypatch.setattr(outputs.os, "replace", real_replace)
+    outputs.write_text(target, "new")
+    assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
