@@ -47,11 +47,12 @@ def __getattr__(name: str):
 
 
 def spec_hash(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *,
-              limits: "Limits | Mapping[str, int] | None" = None) -> str:
+              limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None
+              ) -> str:
     """The sha256 (hex) that names the resolved network: the `spec_hash` of the model build_model gives and of
     the checkpoints save_weights writes. What it covers: archspec.analysis.spec_hash."""
     from .analysis.spec_hash import spec_hash as digest
-    return digest(compile_spec(spec_or_path, overrides, limits=limits)[1])
+    return digest(compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)[1])
 
 
 def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str, Any] | None = None, *,

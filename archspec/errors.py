@@ -83,7 +83,15 @@ class Diagnostic:
             text += f" ({self.hint})"
         for line in self.context:
             text += f"\n    {line}"
+        return printable(text)
+
+
+def printable(text: str) -> str:
+    """text with control characters other than newlines written as escapes: a spec's names and values reach
+    the terminal through messages, and must not move its cursor or change its colours (ESC sequences)."""
+    if text.isprintable():
         return text
+    return "".join(c if c.isprintable() or c == "\n" else repr(c)[1:-1] for c in text)
 
 
 class SpecError(Exception):

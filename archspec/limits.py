@@ -17,6 +17,14 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 
+MAX_LIMIT = 2**63  # beyond it a limit means nothing (and messages format limits as floats)
+
+
+def short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"an int of {value.bit_length()} bits"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits; each field's comment is what it bounds (the docs table is generated from them)."""
@@ -45,8 +53,8 @@ class Limits:
         for key, value in changes.items():
             if key == "memory" and value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"limit {key} must be a whole number >= 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+                raise ValueError(f"limit {key} must be a whole number from 1 to 2**63, got {short(value)}")
         return dataclasses.replace(self, **changes)
 
 

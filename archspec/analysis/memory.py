@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path as FsPath
 
 import networkx as nx
 
@@ -48,7 +49,18 @@ def estimate(graph: nx.DiGraph) -> MemoryEstimate:
 
 
 def available_memory() -> int | None:
-    """Bytes the kernel says can be allocated without swapping (Linux's MemAvailable); None elsewhere."""
+    """Bytes that can be allocated now: Linux's MemAvailable, or less where a cgroup (a container, a job
+    scheduler) caps this process's memory; None where neither can be read."""
+    found = [v for v in (_meminfo_available(), _cgroup_headroom()) if v is not None]
+    if found:
+        return min(found)
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _meminfo_available() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as info:
             for line in info:
@@ -56,13 +68,29 @@ def available_memory() -> int | None:
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    return None
+
+
+CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # cgroup v2
+                ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+
+
+def _cgroup_headroom() -> int | None:
+    """The cgroup's memory limit less what it uses, where a limit is set ("max" or v1's huge default: none)."""
+    for limit_file, usage_file in CGROUP_FILES:
+        try:
+            limit = FsPath(limit_file).read_text(encoding="ascii").strip()
+            usage = int(FsPath(usage_file).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and int(limit) < 2**60:
+            return max(0, int(limit) - usage)
+    return None
 
 
 def _mb(count: int) -> str:
+    if count < 2**20:
+        return f"{count:,} bytes"
     return f"{count / 2**20:,.1f} MB" if count < 2**30 else f"{count / 2**30:,.1f} GB"
 
 

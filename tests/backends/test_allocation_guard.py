@@ -94,3 +94,20 @@ def test_a_tensor_torch_cannot_hold_is_refused_even_on_meta(tmp_path):
     assert archspec.stats(path)["params"] == 9 * 10**30 + 31 * 10**15  # still counted
     with pytest.raises(archspec.SpecError, match="beyond what PyTorch"):
         archspec.build_model(path)
+
+
+def test_a_cgroup_limit_caps_the_memory_available(tmp_path, monkeypatch):
+    from archspec.analysis import memory
+
+    limit, usage = tmp_path / "memory.max", tmp_path / "memory.current"
+    limit.write_text("1000000\n")
+    usage.write_text("400000\n")
+    monkeypatch.setattr(memory, "CGROUP_FILES", ((str(limit), str(usage)),))
+    assert memory.available_memory() == 600_000  # the container's headroom, not the host's MemAvailable
+    limit.write_text("max\n")  # no limit set: the host's figure
+    assert memory.available_memory() > 600_000
+    limit.write_text("1000000\n")
+    path = tmp_path / "small.yaml"
+    path.write_text(HUGE.replace("1000000", "1000"))
+    with pytest.raises(archspec.SpecError, match=r"more than the memory available now \(600,000 bytes\)"):
+        archspec.build_model(path)

@@ -43,3 +43,12 @@ def test_every_command_refuses_hostile_specs_without_a_traceback(tmp_path, case,
         return
     assert result.exit_code == 1, result.output
     assert re.search(rf"^{re.escape(str(path))}:\d+:\d+: ", result.output, re.M), result.output
+
+
+def test_control_characters_of_a_spec_reach_the_terminal_escaped(tmp_path):
+    path = tmp_path / "esc.yaml"
+    path.write_text(HEAD + 'network: ["global_avgpool\\x1b[2J\\x1b[31m\\x07"]\n')
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "unknown op or block 'global_avgpool\\x1b[2J\\x1b[31m\\x07'" in result.output

@@ -126,6 +126,7 @@ def test_the_allow_option_opens_a_folder_both_ways(tree):
         assert "ok" in cli("--allow-dir", tree / "outside", "validate", path, code=0)
         api_error(lambda: archspec.stats(path))
         assert archspec.stats(path, allow_dirs=[tree / "outside"])["params"] > 0
+        assert len(archspec.spec_hash(path, allow_dirs=[tree / "outside"])) == 64
         with access.allowing([str(tree / "outside")]):
             archspec.compile_spec(path)
         api_error(lambda: archspec.load_spec(path))  # only inside the block
