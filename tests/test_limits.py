@@ -52,6 +52,8 @@ def test_unknown_or_bad_limit_is_refused():
         limits.resolve({"opz": 3})
     with pytest.raises(ValueError, match="whole number"):
         limits.resolve({"ops": 0})
+    with pytest.raises(ValueError, match=r"from 1 to 2\*\*63, got an int of 1329 bits"):
+        limits.resolve({"number": 10**400})
     with pytest.raises(TypeError):
         limits.resolve(5)
 
