@@ -90,5 +90,10 @@ _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 
 
 def interpolate(message: str, env: Env, evaluate) -> str:
-    """Replace each ${expr} in message by its value."""
-    return _INTERPOLATION.sub(lambda m: str(evaluate("${" + m.group(1) + "}")), message)
+    """Replace each ${expr} in message by its value; one that cannot be evaluated (evaluate reported why
+    and gave None) stays as written."""
+    def value(match: re.Match) -> str:
+        got = evaluate("${" + match.group(1) + "}")
+        return match.group(0) if got is None else str(got)
+
+    return _INTERPOLATION.sub(value, message)
