@@ -94,6 +94,7 @@ def interpolate(message: str, env: Env, evaluate) -> str:
     and gave None) stays as written."""
     def value(match: re.Match) -> str:
         got = evaluate("${" + match.group(1) + "}")
-        return match.group(0) if got is None else str(got)
+        written = match.group(0) if len(match.group(0)) <= 60 else match.group(0)[:40] + "...}"
+        return written if got is None else str(got)
 
     return _INTERPOLATION.sub(value, message)
