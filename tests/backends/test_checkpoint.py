@@ -1,6 +1,10 @@
 """save_weights / load_weights / read_checkpoint: checkpoints carry the spec's name, values and hash; loading
-into another network fails naming both; files are written atomically."""
+into another network fails naming both; files are written atomically, never over what is not a regular
+file."""
 from __future__ import annotations
+
+import os
+import stat
 
 import pytest
 import torch
@@ -94,3 +98,21 @@ def test_the_write_is_one_rename_in_the_same_directory(tmp_path, monkeypatch):
     path = archspec.save_weights(archspec.build_model(TINY, seed=0), tmp_path / "w.pt")
     (source, target), = renames
     assert str(target) == str(path) and str(source).startswith(str(tmp_path / ".w.pt."))
+
+
+# What is not a regular file (a FIFO made in tmp_path stands for devices and sockets too) is never replaced.
+
+@pytest.mark.parametrize("kind", ["fifo", "link to a fifo", "folder"])
+def test_a_path_that_is_not_a_regular_file_is_refused_and_left(tmp_path, kind):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    path = {"fifo": fifo, "link to a fifo": tmp_path / "link", "folder": tmp_path / "folder"}[kind]
+    if kind == "link to a fifo":
+        path.symlink_to(fifo)
+    if kind == "folder":
+        path.mkdir()
+    with pytest.raises(CheckpointError, match=r"cannot write the checkpoint: .* exists and is a (FIFO|folder), not a "
+                                              "regular file"):
+        archspec.save_weights(archspec.build_model(TINY, seed=0), path)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.path.islink(path) == (kind == "link to a fifo")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"fifo", path.name})

@@ -1,8 +1,11 @@
-"""`archspec build`: a directory per set of --set values, and --save-weights / --weights checkpoints."""
+"""`archspec build`: a directory per set of --set values, and --save-weights / --weights checkpoints; artifacts
+are written atomically, never over what is not a regular file."""
 from __future__ import annotations
 
 import json
 import os
+import stat
+import threading
 
 import pytest
 import torch
@@ -66,6 +69,7 @@ def test_weights_where_nothing_can_be_written_is_a_command_line_mistake(tmp_path
 
 
 def test_an_artifact_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    from archspec import atomic
     from archspec.cli import outputs
 
     target = tmp_path / "summary.json"
@@ -75,10 +79,47 @@ def test_an_artifact_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
     def crash(src, dst):  # the process dies after writing the new text, before it takes the old one's place
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(outputs.os, "replace", crash)
+    monkeypatch.setattr(atomic.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         outputs.write_text(target, "new " * 100_000)
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
-    monkeypatch.setattr(outputs.os, "replace", real_replace)
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
     outputs.write_text(target, "new")
     assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_an_artifact_path_that_is_not_a_regular_file_is_an_out_mistake(tmp_path):
+    folder = tmp_path / "out" / "tiny_mixed"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "ir.json")
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "--out" in result.output and "not a regular file" in result.output
+    assert stat.S_ISFIFO(os.stat(folder / "ir.json").st_mode)
+
+
+def test_a_diagram_path_that_is_a_fifo_is_refused_without_waiting_for_a_reader(tmp_path):
+    folder = tmp_path / "out" / "tiny_mixed"
+    folder.mkdir(parents=True)
+    for name in ("network.svg", "network.dot"):  # whichever build writes (.dot without graphviz's `dot`)
+        os.mkfifo(folder / name)
+    outcome = []
+    build = threading.Thread(target=lambda: outcome.append(
+        runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "out")])), daemon=True)
+    build.start()  # before the fix it blocked opening the FIFO for ever
+    build.join(60)
+    assert outcome, "build blocked on a FIFO"
+    assert outcome[0].exit_code == 2 and "--out" in outcome[0].output and "not a regular file" in outcome[0].output
+    assert all(stat.S_ISFIFO(os.stat(folder / name).st_mode) for name in ("network.svg", "network.dot"))
+
+
+def test_artifacts_and_weights_get_the_usual_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path), "--save-weights"])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "tiny_mixed").iterdir()}
+    assert {"summary.json", "ir.json", "ir.txt", "summary.txt", "weights.pt"} <= set(modes)
+    assert set(modes.values()) == {0o644}, modes

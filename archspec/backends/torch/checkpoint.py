@@ -10,14 +10,14 @@ A checkpoint is a `torch.save` file (read back with `torch.load(weights_only=Tru
 
 The hash is archspec.analysis.spec_hash's (what it covers is written there); `build_model` stores it on
 the model as `model.spec_hash`, with `spec_name` and `spec_params`. Loading into a model whose hash differs
-fails with a CheckpointMismatch naming both sides. Files are written atomically: into a temporary file in
-the target's directory, flushed to disk, then renamed over the target, so a reader (or a crash) never sees
-half a file.
+fails with a CheckpointMismatch naming both sides. Files are written with archspec.atomic: into a temporary
+file in the target's directory, flushed to disk, then renamed over the target, so a reader (or a crash) never
+sees half a file; a target that exists and is not a regular file (a FIFO, a device, a folder) is refused and
+left alone, and the file keeps the mode of the one it replaces (else 0o666 less the umask).
 """
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ...analysis.spec_hash import short_hash
+from ...atomic import atomic_write, NotARegularFile
 from .network import FeatureNet
 
 FORMAT = "archspec-checkpoint/1"
@@ -88,6 +89,8 @@ def save_weights(model: nn.Module, path: str | os.PathLike, *, extra: Mapping[st
     """Write model's weights with the spec's name, parameter values and hash, atomically; return the path.
 
     model: built by archspec.build_model (DDP, DataParallel and torch.compile wrappers are looked through).
+    path: a regular file, replaced whole, or nothing yet; a folder, FIFO, device or socket there is
+    refused (CheckpointError) and left alone.
     extra: more to store (plain values and tensors: torch.load(weights_only=True) must read it back).
     state_dict: the tensors to store instead of model.state_dict() (a full state dict gathered from an
     FSDP model, for instance); its keys must be the model's."""
@@ -97,36 +100,18 @@ def save_weights(model: nn.Module, path: str | os.PathLike, *, extra: Mapping[st
     payload = {"format": FORMAT, "spec": {"name": name, "hash": digest, "params": params}, "model": _kind(inner),
                "state_dict": {k: v.detach() for k, v in tensors.items()}, "extra": dict(extra or {})}
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_save(payload, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_save(payload, target)
+    except NotARegularFile as exc:
+        raise CheckpointError(f"cannot write the checkpoint: {exc.strerror}") from None
     return target
 
 
 def atomic_save(obj: Any, target: Path) -> None:
-    """torch.save into a temporary file next to target, fsync, then os.replace over target."""
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable; not every platform lets a directory be opened
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    """torch.save into target atomically (archspec.atomic: a temporary file beside it, fsync, os.replace;
+    a target that is not a regular file raises NotARegularFile)."""
+    atomic_write(target, lambda handle: torch.save(obj, handle))
 
 
 def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> Checkpoint:
