@@ -90,7 +90,8 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
                                             "weights (seed --seed) with the spec's name, values and hash."),
           weights: Optional[Path] = typer.Option(None, "--weights", metavar="FILE",
                                                  help="Write the weights to FILE instead (implies --save-weights)."),
-          seed: int = typer.Option(0, "--seed", help="Seed of the weights --save-weights writes."),
+          seed: int = typer.Option(0, "--seed", min=0, max=2**64 - 1,
+                                   help="Seed of the weights --save-weights writes, 0 to 2**64 - 1."),
           ) -> None:
     """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
     from .. import compile_spec

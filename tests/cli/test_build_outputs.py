@@ -113,6 +113,43 @@ def test_a_diagram_path_that_is_a_fifo_is_refused_without_waiting_for_a_reader(t
     assert all(stat.S_ISFIFO(os.stat(folder / name).st_mode) for name in ("network.svg", "network.dot"))
 
 
+# --seed: what torch.manual_seed takes, without its wrap-around of negative seeds.
+
+@pytest.mark.parametrize("seed", [str(2**64), str(-2**63 - 1), "99999999999999999999999", "-1", "1.5"])
+def test_a_seed_torch_cannot_take_is_a_command_line_mistake(tmp_path, seed):
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path), "--save-weights", "--seed", seed])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "--seed" in result.output and not list(tmp_path.iterdir())
+
+
+def test_the_largest_seed(tmp_path):
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path), "--weights", str(tmp_path / "w.pt"),
+                                 "--seed", str(2**64 - 1)])
+    assert result.exit_code == 0, result.output
+    saved = archspec.read_checkpoint(tmp_path / "w.pt").state_dict
+    model = archspec.build_model(TINY, seed=2**64 - 1).state_dict()
+    assert saved.keys() == model.keys() and all(torch.equal(v, saved[k]) for k, v in model.items())
+
+
+@pytest.mark.parametrize("seed, error, message", [
+    (2**70, ValueError, r"seed must be between 0 and 2\*\*64 - 1 .* got 1180591620717411303424"),
+    (-1, ValueError, "seed must be between 0 and 2"), (-2**63 - 1, ValueError, "seed must be between"),
+    ("x", TypeError, "seed must be a whole number .*str 'x'"), (1.5, TypeError, "seed must be a whole number"),
+    (True, TypeError, "seed must be a whole number"),
+])
+def test_build_model_refuses_a_seed_before_compiling(tmp_path, seed, error, message):
+    with pytest.raises(error, match=message):
+        archspec.build_model(tmp_path / "missing.yaml", seed=seed)  # the seed is checked first
+
+
+def test_build_model_takes_any_integer_type_in_range():
+    import numpy as np
+
+    model = archspec.build_model(TINY, seed=np.uint64(2**64 - 1))
+    reference = archspec.build_model(TINY, seed=2**64 - 1).state_dict()
+    assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())
+
+
 def test_artifacts_and_weights_get_the_usual_mode(tmp_path):
     old = os.umask(0o022)
     try:
