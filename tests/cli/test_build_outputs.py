@@ -1,5 +1,5 @@
-"""`archspec build`: a directory per set of --set values, and --save-weights / --weights checkpoints; artifacts
-are written atomically, never over what is not a regular file."""
+"""`archspec build`: a directory per set of --set values, and --save-weights / --weights checkpoints (never
+over what is not a regular file or the spec, refused before anything is written when too large)."""
 from __future__ import annotations
 
 import json
@@ -88,6 +88,68 @@ def test_an_artifact_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
     assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
 
 
+# --weights / --save-weights never replace what is not a regular file, nor the spec (a FIFO made in tmp_path
+# stands for devices and sockets too); each is refused before compiling or writing anything.
+
+def _fifo(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    return fifo
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to a fifo", "folder"])
+def test_weights_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    fifo = _fifo(tmp_path)
+    target = {"fifo": fifo, "link to a fifo": tmp_path / "link", "folder": tmp_path / "folder"}[kind]
+    if kind == "link to a fifo":
+        target.symlink_to(fifo)
+    if kind == "folder":
+        target.mkdir()
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "out"), "--weights", str(target)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "--weights" in result.output and "not a regular file" in result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.path.islink(target) == (kind == "link to a fifo")
+    assert not (tmp_path / "out").exists()  # refused before compiling
+
+
+@pytest.mark.parametrize("how", ["the path", "a link", "a hard link", "another spelling"])
+def test_weights_over_the_spec_itself_is_refused(tmp_path, how, monkeypatch):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_bytes((ROOT / "tests" / "data" / "tiny_mixed.yaml").read_bytes())
+    before = spec.read_bytes()
+    target = {"the path": spec, "a link": tmp_path / "link.yaml", "a hard link": tmp_path / "hard.yaml",
+              "another spelling": tmp_path / "sub" / ".." / "tiny.yaml"}[how]
+    if how == "a link":
+        target.symlink_to(spec)
+    if how == "a hard link":
+        os.link(spec, target)
+    if how == "another spelling":
+        (tmp_path / "sub").mkdir()
+    result = runner.invoke(app, ["build", str(spec), "--out", str(tmp_path / "out"), "--weights", str(target)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "--weights" in result.output and "is the spec file" in result.output
+    assert spec.read_bytes() == before and not (tmp_path / "out").exists()
+
+
+def test_weights_in_a_folder_that_cannot_be_made_is_refused_before_writing(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "out"), "--weights",
+                                 str(tmp_path / "file" / "sub" / "w.pt")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "--weights" in result.output and "not a directory" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_save_weights_over_a_fifo_is_refused_before_writing(tmp_path):
+    folder = tmp_path / "out" / "tiny_mixed"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "weights.pt")
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "out"), "--save-weights"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "--save-weights" in result.output and "not a regular file" in result.output
+    assert [p.name for p in folder.iterdir()] == ["weights.pt"] and stat.S_ISFIFO(os.stat(folder / "weights.pt").st_mode)
+
+
 def test_an_artifact_path_that_is_not_a_regular_file_is_an_out_mistake(tmp_path):
     folder = tmp_path / "out" / "tiny_mixed"
     folder.mkdir(parents=True)
@@ -148,6 +210,31 @@ def test_build_model_takes_any_integer_type_in_range():
     model = archspec.build_model(TINY, seed=np.uint64(2**64 - 1))
     reference = archspec.build_model(TINY, seed=2**64 - 1).state_dict()
     assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())
+
+
+# The allocation guard runs before any artifact is written when weights are asked for.
+
+@pytest.fixture
+def restore_limits():
+    from archspec import limits
+
+    yield
+    limits.set_default(limits.DEFAULT)  # the CLI's --limit changes them for the rest of the process
+
+
+def test_weights_too_large_to_allocate_are_refused_before_any_artifact(tmp_path, restore_limits):
+    folder = tmp_path / "tiny_mixed"
+    folder.mkdir()
+    (folder / "summary.json").write_text("stale")
+    (folder / "weights.pt").write_text("old weights")
+    result = runner.invoke(app, ["--limit", "params=10", "build", TINY, "--out", str(tmp_path), "--save-weights"])
+    assert result.exit_code == 1 and "limit params" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["summary.json", "weights.pt"]
+    assert (folder / "summary.json").read_text() == "stale" and (folder / "weights.pt").read_text() == "old weights"
+    result = runner.invoke(app, ["--limit", "params=10", "build", TINY, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output  # without weights nothing is allocated: the artifacts are written
+    assert (folder / "summary.json").read_text() != "stale"
+    assert "before any artifact is written" in runner.invoke(app, ["build", "--help"]).output.replace("\n", " ")
 
 
 def test_artifacts_and_weights_get_the_usual_mode(tmp_path):
