@@ -77,10 +77,16 @@ def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] 
     Before any tensor is created, a model over the `params` limit (2**31) or whose weights would not fit
     in the memory available (the `memory` limit) is refused with a SpecError giving the estimate; with
     batch=N, a training step at batch N (weights, gradients, activations) must fit too.
-    allow_dirs: folders the spec may read files from besides its own (see load_spec)."""
+    allow_dirs: folders the spec may read files from besides its own (see load_spec).
+    seed: a whole number from 0 to 2**64 - 1 (else TypeError / ValueError, before compiling)."""
     from .analysis.memory import check_allocation
     from .backends.torch.network import module_from_graph
     from .limits import using
+    if seed is not None:  # torch.manual_seed takes -2**63 .. 2**64 - 1, a negative one as seed + 2**64: refused
+        if isinstance(seed, bool) or not hasattr(type(seed), "__index__"):
+            raise TypeError(f"seed must be a whole number (or None), got {type(seed).__name__} {seed!r}")
+        if not 0 <= (seed := int(seed)) < 2**64:
+            raise ValueError(f"seed must be between 0 and 2**64 - 1 (18446744073709551615), got {seed}")
     with using(limits):
         spec, graph = compile_spec(spec_or_path, overrides, allow_dirs=allow_dirs)
         if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):

@@ -14,10 +14,12 @@ MAX_LINES = 400
 # Which stage may import which (besides itself, `archspec.errors` and `archspec.limits`, which every stage
 # may use).
 # Data flows source -> language -> expand -> ir <- ops; analysis and backends read ir (and ops);
-# the pipeline runs the stages; cli and the package's API sit on top.
+# the pipeline runs the stages; cli and the package's API sit on top. `atomic` (how files are written)
+# depends on nothing; the writers (backends' checkpoints, cli's artifacts) use it.
 ALLOWED = {
     "errors": set(),
     "limits": set(),
+    "atomic": set(),
     "source": set(),
     "language": {"source", "ops"},
     "ops": {"language"},
@@ -25,9 +27,9 @@ ALLOWED = {
     "expand": {"source", "language", "ops", "ir"},
     "analysis": {"ir", "ops", "language", "source"},
     "pipeline": {"source", "language", "expand", "ir", "analysis", "ops"},
-    "backends": {"ir", "ops", "analysis"},
+    "backends": {"ir", "ops", "analysis", "atomic"},
     "interop": {"backends"},
-    "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__"},
+    "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__", "atomic"},
     "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language"},
     "__main__": {"cli"},
 }

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from .tables import diff_tables, diff_totals, layer_table, summary_footer, summary_table, table_text, totals_line
 from .errors import BUG_EXIT, guard_commands, spec_error_exit
-from .paths import allow_dirs, existing_file, output_dir, output_file, writing_to
+from .paths import allow_dirs, existing_file, output_dir, output_file, weights_file, writing_to
 from ..errors import SpecError
 
 app = typer.Typer(
@@ -78,7 +78,10 @@ def _run(action: Callable[[], Any]) -> Any:
 BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts.\n\n'
               'OUT/<name>/ gets summary.json, ir.json, ir.txt, summary.txt (the layer summary), network.svg and '
               "blocks.svg (the diagrams; DOT source instead when graphviz's `dot` is missing). With --set values "
-              "they go to OUT/<name>-<key>=<value>-.../ instead, so other values never overwrite them.")
+              "they go to OUT/<name>-<key>=<value>-.../ instead, so other values never overwrite them.\n\n"
+              "With --save-weights or --weights, a model too large to allocate (the params and memory limits, as "
+              "archspec.build_model checks them) is refused (exit 1) before any artifact is written, and so is "
+              "a weights path that is not a regular file or is SPEC itself (exit 2).")
 
 
 @app.command(help=BUILD_HELP)
@@ -89,25 +92,34 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
           save_weights: bool = typer.Option(False, "--save-weights", help="Also write weights.pt there: initial "
                                             "weights (seed --seed) with the spec's name, values and hash."),
           weights: Optional[Path] = typer.Option(None, "--weights", metavar="FILE",
-                                                 help="Write the weights to FILE instead (implies --save-weights)."),
-          seed: int = typer.Option(0, "--seed", help="Seed of the weights --save-weights writes."),
+                                                 help="Write the weights to FILE instead (implies --save-weights); "
+                                                      "a regular file there is replaced."),
+          seed: int = typer.Option(0, "--seed", min=0, max=2**64 - 1,
+                                   help="Seed of the weights --save-weights writes, 0 to 2**64 - 1."),
           ) -> None:
     """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
     from .. import compile_spec
+    from ..analysis.memory import check_allocation
     from ..backends.torch.network import verify_on_meta
     from ..ir.graph import dumps_json, to_text
     from ..analysis.report import CONVENTION, stats_dict
     from .outputs import build_dir, write_diagrams, write_text, write_weights
 
     overrides = _overrides(set_)
+    if weights is not None:
+        weights_file(weights, spec)
     loaded, graph = _run(lambda: compile_spec(spec, overrides))
     stats = stats_dict(loaded, graph)
     built_params = _run(lambda: verify_on_meta(graph))  # the real module on the meta device: no weights
+    target = build_dir(out, stats["name"], overrides)
+    checkpoint = None
+    if save_weights or weights:  # refused before anything is written, so no artifact is left half updated
+        checkpoint = weights or weights_file(target / "weights.pt", spec, "--save-weights")
+        _run(lambda: check_allocation(graph))
     console = Console(width=max(110, Console().width))
     console.print(summary_table(stats))
     console.print(totals_line(stats))
     console.print(f"[dim]{CONVENTION}[/dim]")
-    target = build_dir(out, stats["name"], overrides)
     with writing_to(out):  # a failed write is a mistake in --out (exit 2), not a bug
         target.mkdir(parents=True, exist_ok=True)
         write_text(target / "summary.json", json.dumps(stats, indent=2) + "\n")  # each atomically
@@ -118,8 +130,9 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     console.print(f"compiled the PyTorch module ({built_params:,} parameters; built on the meta device, so no "
                   "weights were initialised: archspec.build_model gives a trainable one)")
     console.print(f"wrote {target}/summary.json, ir.json, ir.txt, summary.txt, {', '.join(diagrams)}")
-    if save_weights or weights:
-        console.print(_run(lambda: write_weights(loaded, weights or target / "weights.pt", seed)), highlight=False)
+    if checkpoint is not None:
+        option = "--weights" if weights else "--save-weights"
+        console.print(_run(lambda: write_weights(loaded, checkpoint, seed, option)), highlight=False)
 
 
 RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level.\n\n'

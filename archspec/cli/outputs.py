@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
+
+from ..atomic import atomic_write
 
 SAFE = re.compile(r"^[A-Za-z0-9._+]+$")
 MAX_SLUG = 60
@@ -40,16 +40,9 @@ def values_slug(overrides: Mapping[str, Any]) -> str:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a build artifact atomically: a temporary file in the same folder, then os.replace, so a
-    reader (or a concurrent build of the same values) never sees half a file."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write a build artifact atomically (archspec.atomic: a temporary file in the same folder, then
+    os.replace), so a reader (or a concurrent build of the same values) never sees half a file."""
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
 def build_dir(out: Path, name: str, overrides: Mapping[str, Any]) -> Path:
@@ -64,24 +57,28 @@ def write_diagrams(loaded, graph, target: Path) -> list[str]:
     diagrams = [(render(loaded, graph, level), stem) for level, stem in (("network", "network"), ("block", "blocks"))]
     if shutil.which("dot"):
         try:
-            return [write(diagram, target / f"{stem}.svg").name for diagram, stem in diagrams]
+            return [write(diagram, target / f"{stem}.svg", atomic=True).name for diagram, stem in diagrams]
         except RenderError as exc:
             print(f"note: {exc}; writing DOT source instead", file=sys.stderr)
-    names = [write(diagram, target / f"{stem}.dot").name for diagram, stem in diagrams]
+    names = [write(diagram, target / f"{stem}.dot", atomic=True).name for diagram, stem in diagrams]
     if not shutil.which("dot"):
         print(f"note: graphviz's `dot` was not found, so the diagrams are DOT source ({', '.join(names)}): "
               f"{INSTALL_HINT}", file=sys.stderr)
     return names
 
 
-def write_weights(loaded, path: Path, seed: int) -> str:
+def write_weights(loaded, path: Path, seed: int, option: str = "--weights") -> str:
     """Build the trainable model (archspec.build_model, with its guards) under seed and save its weights
-    as a checkpoint (archspec.save_weights); the line to print."""
-    from .. import build_model, save_weights
+    as a checkpoint (archspec.save_weights); the line to print. A failed write is a mistake in option."""
+    import typer
 
+    from .. import build_model, CheckpointError, save_weights
     from .paths import writing_to
 
     model = build_model(loaded, seed=seed)
-    with writing_to(path, "--weights"):  # a failed write is a mistake on the command line (exit 2)
-        written = save_weights(model, path)
+    try:
+        with writing_to(path, option):  # a failed write is a mistake on the command line (exit 2)
+            written = save_weights(model, path)
+    except CheckpointError as exc:  # the path became something other than a regular file since it was checked
+        raise typer.BadParameter(str(exc), param_hint=option) from None
     return f"wrote {written} (initial weights, seed {seed}, spec hash {model.spec_hash[:12]})"

@@ -9,6 +9,7 @@ import graphviz
 import networkx as nx
 
 from ...analysis.report import totals
+from ...atomic import atomic_write
 from ...ir.scopes import Scope, scope_tree
 from .labels import CATEGORIES, FONT, hwc, legend_table, short
 
@@ -60,20 +61,26 @@ def add_legend(dot: graphviz.Digraph, graph: nx.DiGraph, level: str, categories:
     dot.attr(label=graph_label(graph, level, categories, dashed_note))
 
 
-def write(dot: graphviz.Digraph, path: Path, fmt: str | None = None) -> Path:
-    """Write the diagram to path as fmt (default: the file extension); svg/png/pdf need `dot`."""
+def write(dot: graphviz.Digraph, path: Path, fmt: str | None = None, *, atomic: bool = False) -> Path:
+    """Write the diagram to path as fmt (default: the file extension); svg/png/pdf need `dot`.
+    atomic: through archspec.atomic (build's artifacts: whole or not at all, only over a regular file);
+    else a plain write (render's --out, which may be any file the user chose)."""
     fmt = (fmt or path.suffix.lstrip(".") or "svg").lower()
     if fmt not in FORMATS:
         raise RenderError(f"unknown diagram format {fmt!r}: choose from {', '.join(FORMATS)}")
     if fmt == "dot":
-        path.write_text(dot.source)
-        return path
-    if shutil.which("dot") is None:
+        data = dot.source.encode("utf-8")
+    elif shutil.which("dot") is None:
         raise RenderError(f"graphviz's `dot` program is needed for {fmt} output: {INSTALL_HINT}")
-    try:
-        path.write_bytes(dot.pipe(format=fmt, quiet=True))  # quiet: dot's 'scaling to fit' notes
-    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
-        raise RenderError(f"dot failed to render {path}: {str(exc).splitlines()[0]}") from None
+    else:
+        try:
+            data = dot.pipe(format=fmt, quiet=True)  # quiet: dot's 'scaling to fit' notes
+        except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
+            raise RenderError(f"dot failed to render {path}: {str(exc).splitlines()[0]}") from None
+    if atomic:
+        atomic_write(path, lambda handle: handle.write(data))
+    else:
+        path.write_bytes(data)
     return path
 
 
