@@ -34,6 +34,7 @@ _COMPARE = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
+_NUMBER_TYPES = frozenset({int, float})
 _OPERATORS = {*_BINARY, *_UNARY, *_COMPARE, ast.And, ast.Or}
 OPERATORS_TEXT = "+ - * / // % ** on numbers, == != < <= > >=, and or not, x if c else y"
 _SPELLING = {ast.Invert: "~", ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.MatMult: "@",
@@ -124,7 +125,7 @@ class Expr:
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
         try:
-            return _eval(self.tree, scope)
+            return _eval(self.tree, scope, limits().number)
         except RecursionError:  # a tree nested deeper than parse_expr allows, built by hand
             raise ExprError(f"expression nested more than {MAX_DEPTH} levels") from None
 
@@ -212,24 +213,34 @@ def _check(value: Any, node: ast.AST | None = None, text: str | None = None) -> 
     raise ExprError(f"'{short(ast.unparse(node), 60)}' gives {describe(value)}, which {problem}")
 
 
-def _eval(node: ast.AST, scope: Mapping[str, Any]) -> Any:
-    """The value of node; total: anything it does not handle is an ExprError, never another exception."""
-    if isinstance(node, ast.Constant):
-        if type(node.value) not in (int, float, bool, str):
-            raise ExprError(f"constant {type(node.value).__name__} is not allowed")
-        return _check(node.value)
-    if isinstance(node, ast.Name):
+def _eval(node: ast.AST, scope: Mapping[str, Any], number: int) -> Any:
+    """The value of node; total: anything it does not handle is an ExprError, never another exception.
+    number: the `number` limit, read once per evaluation (a number within it needs no further check)."""
+    node_kind = type(node)  # the common nodes are told apart without a call; subclasses by isinstance
+    if node_kind is ast.Constant or isinstance(node, ast.Constant):
+        value = node.value
+        kind = type(value)
+        if (kind is int or kind is float) and -number <= value <= number or kind is bool or kind is str:
+            return value
+        if kind not in (int, float):
+            raise ExprError(f"constant {kind.__name__} is not allowed")
+        return _check(value)
+    if node_kind is ast.Name or isinstance(node, ast.Name):
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
         if node.id not in scope:
             raise ExprError(f"unknown name '{node.id}'")
-        return _check(scope[node.id], node)
-    if isinstance(node, ast.BinOp):
+        value = scope[node.id]
+        if (type(value) is int or type(value) is float) and -number <= value <= number:
+            return value
+        return _check(value, node)
+    if node_kind is ast.BinOp or isinstance(node, ast.BinOp):
         op = _BINARY.get(type(node.op))
         if op is None:
             raise ExprError(f"operator '{_SPELLING.get(type(node.op), type(node.op).__name__)}' is not allowed")
-        left, right = _eval(node.left, scope), _eval(node.right, scope)
-        if not all(isinstance(v, (int, float)) for v in (left, right)):
+        left, right = _eval(node.left, scope, number), _eval(node.right, scope, number)
+        if not (type(left) in _NUMBER_TYPES and type(right) in _NUMBER_TYPES
+                or isinstance(left, (int, float)) and isinstance(right, (int, float))):
             raise ExprError(f"'{ast.unparse(node)}' needs numbers, got {show(left)} and {show(right)}")
         if isinstance(node.op, ast.Pow) and abs(right) > limits().exponent:
             raise ExprError(f"exponent out of range (at most {limits().exponent}, limit exponent)")
@@ -242,22 +253,24 @@ def _eval(node: ast.AST, scope: Mapping[str, Any]) -> Any:
                             ) from None
         except (TypeError, ValueError) as exc:
             raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+        if (type(result) is int or type(result) is float) and -number <= result <= number:
+            return result
         return _check(result, node)
     if isinstance(node, ast.UnaryOp):
         op = _UNARY.get(type(node.op))
         if op is None:
             raise ExprError(f"operator '{_SPELLING.get(type(node.op), type(node.op).__name__)}' is not allowed")
-        operand = _eval(node.operand, scope)
+        operand = _eval(node.operand, scope, number)
         if not isinstance(node.op, ast.Not) and not isinstance(operand, (int, float)):
             raise ExprError(f"'{ast.unparse(node)}' needs a number, got {show(operand)}")
         return _check(op(operand), node)
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, scope)
+        left = _eval(node.left, scope, number)
         for op_node, comparator in zip(node.ops, node.comparators):
             op = _COMPARE.get(type(op_node))
             if op is None:
                 raise ExprError(f"operator '{_SPELLING.get(type(op_node), type(op_node).__name__)}' is not allowed")
-            right = _eval(comparator, scope)
+            right = _eval(comparator, scope, number)
             try:
                 if not op(left, right):
                     return False
@@ -266,12 +279,12 @@ def _eval(node: ast.AST, scope: Mapping[str, Any]) -> Any:
             left = right
         return True
     if isinstance(node, ast.BoolOp):
-        values = (_eval(v, scope) for v in node.values)
+        values = (_eval(v, scope, number) for v in node.values)
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.IfExp):
-        return _eval(node.body if _eval(node.test, scope) else node.orelse, scope)
+        return _eval(node.body if _eval(node.test, scope, number) else node.orelse, scope, number)
     if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):  # `depths[0]`, `widths[-1]`
-        seq, index = _eval(node.value, scope), _eval(node.slice, scope)
+        seq, index = _eval(node.value, scope, number), _eval(node.slice, scope, number)
         if not isinstance(seq, (list, tuple)) or isinstance(index, bool) or not isinstance(index, int):
             raise ExprError(f"'{ast.unparse(node)}' needs a list and a whole-number index, got {show(seq)} and "
                             f"{show(index)}")
@@ -280,8 +293,8 @@ def _eval(node: ast.AST, scope: Mapping[str, Any]) -> Any:
         return _check(seq[index], node)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS \
             and all(k.arg is not None for k in node.keywords):
-        args = [_eval(a, scope) for a in node.args]
-        keywords = {k.arg: _eval(k.value, scope) for k in node.keywords}
+        args = [_eval(a, scope, number) for a in node.args]
+        keywords = {k.arg: _eval(k.value, scope, number) for k in node.keywords}
         try:
             result = FUNCTIONS[node.func.id](*args, **keywords)
         except (TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
