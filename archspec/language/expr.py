@@ -17,7 +17,7 @@ import functools
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import SpecValueError
@@ -44,17 +44,25 @@ _NODES = (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp, ast.Subscr
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")  # YAML's date, `2001-12-14`, unquoted
 MAX_DEPTH = 100
 """How deeply an expression may nest (`-(-(-x))`, `a+b+c+...`): evaluation recurses once per level."""
+NODES_PER_STEP = 4
+"""Work (archspec.limits): where an expression is checked or evaluated its caller charges a step, and the
+expression one more for every NODES_PER_STEP of its nodes (numbers, names, operations, calls), so that
+a long expression costs what evaluating it takes (`Expr.cost`; archspec.language.values.resolve_expr)."""
+
+
+def spend(units: int) -> None:
+    """Charge units of the `work` limit to the call in progress; past the limit, an ExprError naming it."""
+    if units:
+        spent = meter()
+        spent.work += units
+        if spent.work > limits().work:
+            raise ExprError(f"the spec's expressions and items take more than {limits().work:,} steps of work "
+                            "(limit work)")
 
 
 def _charge(values: list) -> None:
     """A function over lists (range, min, len, ...) costs work in proportion to their lengths."""
-    cost = sum(len(v) for v in values if isinstance(v, (list, tuple))) // 16
-    if cost:
-        spent = meter()
-        spent.work += cost
-        if spent.work > limits().work:
-            raise ExprError(f"the spec's expressions and items take more than {limits().work:,} steps of work "
-                            "(limit work)")
+    spend(sum(len(v) for v in values if isinstance(v, (list, tuple))) // 16)
 
 
 def _range(*args: Any) -> list[int]:
@@ -117,11 +125,22 @@ class ExprError(SpecValueError):
 
 @dataclass(frozen=True)
 class Expr:
-    """A parsed expression; `names` are the parameters it reads."""
+    """A parsed expression; `names` are the parameters it reads, `size` the number of its nodes
+    (ast.expr: numbers, names, operations, calls; counted when not given)."""
 
     text: str
     tree: ast.expr
     names: frozenset[str]
+    size: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.size:  # a tree built by hand (ast.walk does not recurse)
+            object.__setattr__(self, "size", sum(isinstance(n, ast.expr) for n in ast.walk(self.tree)))
+
+    @property
+    def cost(self) -> int:
+        """Steps of the `work` limit checking or evaluating it costs besides the one its caller charges."""
+        return self.size // NODES_PER_STEP
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
         try:
@@ -158,15 +177,17 @@ def _parse(text: str, _limits: object) -> Expr:
         raise ExprError(f"expression nested more than {MAX_DEPTH} levels") from None
     names: set[str] = set()
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    size = 0
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ExprError(f"expression nested more than {MAX_DEPTH} levels")
         _vet(node, text)
+        size += isinstance(node, ast.expr)
         if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in CONSTANTS:
             names.add(node.id)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return Expr(text, tree, frozenset(names))
+    return Expr(text, tree, frozenset(names), size)
 
 
 def _segment(text: str, node: ast.AST) -> str:

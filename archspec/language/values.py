@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from ..errors import InternalError, SpecValueError, did_you_mean
-from .expr import _check, CONSTANTS, Expr, ExprError, parse_expr
+from .expr import _check, CONSTANTS, Expr, ExprError, parse_expr, spend
 from ..source.scalars import read_number  # noqa: F401 (for ops, which read `3x3` with it and may not import source)
 
 
@@ -50,7 +50,9 @@ def evaluate_value(value: Any, context: dict, kind: type) -> Any:
 
 def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
     """Evaluate expr in context['scope'], or vet its names against context['names'] (then raise
-    NotYetKnown: there is no value to give)."""
+    NotYetKnown: there is no value to give). Either way, charge the `work` limit for its size (the caller
+    charges the step every expression costs; archspec.language.expr.NODES_PER_STEP)."""
+    spend(expr.cost)
     scope = context.get("scope")
     if kind is bool:
         _vet_bool(expr, set(scope) if scope is not None else set(context.get("names", ())))

@@ -101,6 +101,48 @@ def test_functions_over_long_lists_count_their_length(write):
     assert "(limit work)" in located(error, path)
 
 
+def long_conditions(factor: str) -> str:
+    """The spec of the review: a loop of 9,999 iterations over 9 items, each with a `when:` of 97 factors
+    (197 characters) that never holds."""
+    item = f'        - {{identity: {{}}, when: "{"*".join([factor] * 97)} < 0"}}\n'
+    return ("name: w\ninput: [3, 8, 8]\nparams: {n: 9999}\nnetwork:\n  - for:\n      each: i\n      in: n\n"
+            "      do:\n" + item * 9 + "  - global_avgpool\n")
+
+
+@slow
+def test_long_expressions_count_their_size(write):
+    # each expression was one step whatever its size: 2.2 KB evaluated 17.5 million nodes in 19 s, and passed
+    path = write(long_conditions("1"))
+    assert len(path.read_bytes()) < 2300
+    error = bounded(lambda: compile_spec(path))
+    text = located(error, path)
+    assert len(error.diagnostics) == 1 and "(limit work)" in text and "network[0].for.do[" in text
+
+
+@slow
+def test_long_expressions_that_fail_count_their_size(write):
+    # with `i*i*...` each condition is out of range from i = 2 on: 8 s and 79,976 errors
+    path = write(long_conditions("i"))
+    error = bounded(lambda: compile_spec(path))
+    assert "limit number" in located(error, path, 9)
+    stop = [str(d) for d in error.diagnostics if "(limit work)" in str(d)]
+    assert len(stop) == 1 and re.match(rf"{re.escape(str(path))}:(9|1[0-7]):\d+: network\[0\]\.for\.do\[", stop[0])
+    assert error.count < 10_000
+
+
+def test_an_expression_costs_work_by_its_size(write):
+    # the same item, with a condition of 3 nodes and of 195: only the long one exceeds 30 steps
+    for factors, refused in ((1, False), (97, True)):
+        path = write("name: b\ninput: [3, 8, 8]\nnetwork:\n  - {identity: {}, when: '" + "*".join(["1"] * factors)
+                     + " < 0'}\n  - global_avgpool\n")
+        if not refused:
+            compile_spec(path, limits={"work": 30})
+            continue
+        with pytest.raises(SpecError) as caught:
+            compile_spec(path, limits={"work": 30})
+        assert "(limit work)" in located(caught.value, path, 4)
+
+
 @slow
 def test_nested_for_loops_count_their_iterations(write):
     loop = "for: {{each: {v}, in: l, do: [{body}]}}"
