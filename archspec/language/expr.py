@@ -220,6 +220,13 @@ def _vet(node: ast.AST, text: str) -> None:
         raise ExprError(f"'{_segment(text, node)}' is not allowed in an expression")
 
 
+@functools.lru_cache(maxsize=1024)
+def _unparse(node: ast.AST) -> str:
+    """ast.unparse for a message, memoized on the node: parsed trees are memoized too, so the part of an
+    expression that fails at every instance of a loop is written out once, not once per mistake."""
+    return ast.unparse(node)
+
+
 def _check(value: Any, node: ast.AST | None = None, text: str | None = None) -> Any:
     """Every number an expression reads or computes must be one a spec may hold: NaN, infinities,
     complex numbers and numbers beyond the `number` limit are refused (they make torch fail later).
@@ -230,8 +237,8 @@ def _check(value: Any, node: ast.AST | None = None, text: str | None = None) -> 
     if node is None:
         raise ExprError(f"value {describe(value)} {problem}")
     if isinstance(node, (ast.Constant, ast.Name)):
-        raise ExprError(f"'{_segment(text, node) if text is not None else ast.unparse(node)}' {problem}")
-    raise ExprError(f"'{short(ast.unparse(node), 60)}' gives {describe(value)}, which {problem}")
+        raise ExprError(f"'{_segment(text, node) if text is not None else _unparse(node)}' {problem}")
+    raise ExprError(f"'{short(_unparse(node), 60)}' gives {describe(value)}, which {problem}")
 
 
 def _eval(node: ast.AST, scope: Mapping[str, Any], number: int) -> Any:
@@ -262,18 +269,18 @@ def _eval(node: ast.AST, scope: Mapping[str, Any], number: int) -> Any:
         left, right = _eval(node.left, scope, number), _eval(node.right, scope, number)
         if not (type(left) in _NUMBER_TYPES and type(right) in _NUMBER_TYPES
                 or isinstance(left, (int, float)) and isinstance(right, (int, float))):
-            raise ExprError(f"'{ast.unparse(node)}' needs numbers, got {show(left)} and {show(right)}")
+            raise ExprError(f"'{_unparse(node)}' needs numbers, got {show(left)} and {show(right)}")
         if isinstance(node.op, ast.Pow) and abs(right) > limits().exponent:
             raise ExprError(f"exponent out of range (at most {limits().exponent}, limit exponent)")
         try:
             result = op(left, right)
         except ZeroDivisionError:
-            raise ExprError(f"division by zero in '{ast.unparse(node)}'") from None
+            raise ExprError(f"division by zero in '{_unparse(node)}'") from None
         except OverflowError:
-            raise ExprError(f"'{ast.unparse(node)}' is out of range (at most {limits().number:.0e}, limit number)"
+            raise ExprError(f"'{_unparse(node)}' is out of range (at most {limits().number:.0e}, limit number)"
                             ) from None
         except (TypeError, ValueError) as exc:
-            raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+            raise ExprError(f"cannot compute '{_unparse(node)}': {exc}") from None
         if (type(result) is int or type(result) is float) and -number <= result <= number:
             return result
         return _check(result, node)
@@ -283,7 +290,7 @@ def _eval(node: ast.AST, scope: Mapping[str, Any], number: int) -> Any:
             raise ExprError(f"operator '{_SPELLING.get(type(node.op), type(node.op).__name__)}' is not allowed")
         operand = _eval(node.operand, scope, number)
         if not isinstance(node.op, ast.Not) and not isinstance(operand, (int, float)):
-            raise ExprError(f"'{ast.unparse(node)}' needs a number, got {show(operand)}")
+            raise ExprError(f"'{_unparse(node)}' needs a number, got {show(operand)}")
         return _check(op(operand), node)
     if isinstance(node, ast.Compare):
         left = _eval(node.left, scope, number)
@@ -296,7 +303,7 @@ def _eval(node: ast.AST, scope: Mapping[str, Any], number: int) -> Any:
                 if not op(left, right):
                     return False
             except TypeError:
-                raise ExprError(f"cannot compare {show(left)} and {show(right)} in '{ast.unparse(node)}'") from None
+                raise ExprError(f"cannot compare {show(left)} and {show(right)} in '{_unparse(node)}'") from None
             left = right
         return True
     if isinstance(node, ast.BoolOp):
@@ -307,10 +314,10 @@ def _eval(node: ast.AST, scope: Mapping[str, Any], number: int) -> Any:
     if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):  # `depths[0]`, `widths[-1]`
         seq, index = _eval(node.value, scope, number), _eval(node.slice, scope, number)
         if not isinstance(seq, (list, tuple)) or isinstance(index, bool) or not isinstance(index, int):
-            raise ExprError(f"'{ast.unparse(node)}' needs a list and a whole-number index, got {show(seq)} and "
+            raise ExprError(f"'{_unparse(node)}' needs a list and a whole-number index, got {show(seq)} and "
                             f"{show(index)}")
         if not -len(seq) <= index < len(seq):
-            raise ExprError(f"index {index} is out of range in '{ast.unparse(node)}' (the list has {len(seq)} elements)")
+            raise ExprError(f"index {index} is out of range in '{_unparse(node)}' (the list has {len(seq)} elements)")
         return _check(seq[index], node)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS \
             and all(k.arg is not None for k in node.keywords):
@@ -319,7 +326,7 @@ def _eval(node: ast.AST, scope: Mapping[str, Any], number: int) -> Any:
         try:
             result = FUNCTIONS[node.func.id](*args, **keywords)
         except (TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
-            raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+            raise ExprError(f"cannot compute '{_unparse(node)}': {exc}") from None
         _charge([*args, *keywords.values(), result])
         return _check(result, node)
     raise ExprError(f"'{type(node).__name__}' is not allowed in an expression")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -83,8 +84,10 @@ def _vet_bool(expr: Expr, names: set) -> None:
                              "write true or false, or a condition such as `width > 64`")
 
 
+@functools.lru_cache(maxsize=256)
 def _whole_hint(expr: Expr) -> str:
-    """How to make an expression whole: its divisions as floor divisions, or round()."""
+    """How to make an expression whole: its divisions as floor divisions, or round() (memoized: parsed
+    expressions are, and a loop may give the same mistake thousands of times)."""
     class Floor(ast.NodeTransformer):
         def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
             self.generic_visit(node)

@@ -101,18 +101,20 @@ def test_functions_over_long_lists_count_their_length(write):
     assert "(limit work)" in located(error, path)
 
 
-def long_conditions(factor: str) -> str:
-    """The spec of the review: a loop of 9,999 iterations over 9 items, each with a `when:` of 97 factors
-    (197 characters) that never holds."""
-    item = f'        - {{identity: {{}}, when: "{"*".join([factor] * 97)} < 0"}}\n'
+def loop_of(item: str) -> str:
+    """The spec of the review: a loop of 9,999 iterations over 9 copies of item (about 2 KB)."""
     return ("name: w\ninput: [3, 8, 8]\nparams: {n: 9999}\nnetwork:\n  - for:\n      each: i\n      in: n\n"
-            "      do:\n" + item * 9 + "  - global_avgpool\n")
+            "      do:\n" + f"        - {item}\n" * 9 + "  - global_avgpool\n")
+
+
+def product(factor: str, count: int = 97) -> str:
+    return "*".join([factor] * count)
 
 
 @slow
 def test_long_expressions_count_their_size(write):
     # each expression was one step whatever its size: 2.2 KB evaluated 17.5 million nodes in 19 s, and passed
-    path = write(long_conditions("1"))
+    path = write(loop_of(f'{{identity: {{}}, when: "{product("1")} < 0"}}'))
     assert len(path.read_bytes()) < 2300
     error = bounded(lambda: compile_spec(path))
     text = located(error, path)
@@ -120,11 +122,18 @@ def test_long_expressions_count_their_size(write):
 
 
 @slow
-def test_long_expressions_that_fail_count_their_size(write):
-    # with `i*i*...` each condition is out of range from i = 2 on: 8 s and 79,976 errors
-    path = write(long_conditions("i"))
+@pytest.mark.parametrize("item, says", [
+    # out of range from i = 2 on: 8 s and 79,976 errors
+    (f'{{identity: {{}}, when: "{product("i")} < 0"}}', "limit number"),
+    # out of range at the last operation, whose message writes the whole expression out: 92 s, 89,973 errors
+    (f'{{identity: {{}}, when: "{product("1", 88)}*i*1000000000000000 < 0"}}', "limit number"),
+    # not a whole number: the hint writes the expression out twice, with // for / (135 s)
+    (f'{{conv: {{kernel: 1, out: "{product("1", 90)}/3 + i*0"}}}}', "expected a whole number"),
+])
+def test_long_expressions_that_fail_in_a_loop_count_their_size(write, item, says):
+    path = write(loop_of(item))
     error = bounded(lambda: compile_spec(path))
-    assert "limit number" in located(error, path, 9)
+    assert says in located(error, path, 9)
     stop = [str(d) for d in error.diagnostics if "(limit work)" in str(d)]
     assert len(stop) == 1 and re.match(rf"{re.escape(str(path))}:(9|1[0-7]):\d+: network\[0\]\.for\.do\[", stop[0])
     assert error.count < 10_000
