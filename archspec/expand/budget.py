@@ -2,8 +2,9 @@
 
 - The `work` limit (archspec.limits): the expander charges one unit for every item it visits, every
   instance of a repeat, every loop iteration (and the names its scope copies), every expression it
-  evaluates and every tensor a `from:` reads, and a block use the size of the values it binds, so items
-  that emit no op (`when: false`, a disabled `aux`) cannot loop without end.
+  evaluates (and the expression one more per NODES_PER_STEP of its nodes, archspec.language.expr, so a
+  long one costs what evaluating it takes) and every tensor a `from:` reads, and a block use the size
+  of the values it binds, so items that emit no op (`when: false`, a disabled `aux`) cannot loop without end.
 - Memo keys: the expander memoizes argument validations on the arguments and the scope they are
   evaluated in. The key is a canonical form of their values that costs a bounded amount to make: a
   container too big for the rest of the key's budget (a list of 20,000 numbers in scope) stands for

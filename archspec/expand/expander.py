@@ -31,6 +31,7 @@ from ..ops.batchnorm2d import bn_attrs
 from ..language.params import bind
 from ..ir.passes.shapes import infer_node_shape
 from ..language.syntax import Arg, BlockUse, Merge, Node, OpItem, Seq
+from ..language.expr import NODES_PER_STEP
 from ..language.values import evaluate_value
 from ..language.walk import BlockRef, Env, interpolate, POISON, Value
 from .budget import memo_key, size_cost
@@ -63,7 +64,10 @@ class Expander:
     # ------------------------------------------------------------------ diagnostics
     def error(self, env: Env, path: Path, message: str, hint: str | None = None, *, key: bool = False,
               extra: tuple[str, ...] = ()) -> Value:
-        """Report a mistake at path with the block-use trace; the value is POISON."""
+        """Report a mistake at path with the block-use trace; the value is POISON. Past the work limit (which
+        an expression's own charge, archspec.language.values.resolve_expr, reports as a mistake), end
+        expansion at path instead."""
+        self.spend(env, path, 0)
         self.sink.add(Diagnostic(message, env.doc.loc(path, key=key), path, hint, env.trace + extra))
         return POISON
 
@@ -73,8 +77,9 @@ class Expander:
         if self.meter.work > self._work:
             self.sink.stop(Diagnostic(f"expanding this spec takes more than {self._work:,} steps (limit work); "
                                       "refusing it", env.doc.loc(path), path, "each item, repeat, loop iteration, "
-                                      "expression and tensor read is a step: check the repeat counts and the `for` "
-                                      "lists", env.trace))
+                                      "expression and tensor read is a step, a long expression one more per "
+                                      f"{NODES_PER_STEP} of its numbers, names and operations: check the repeat "
+                                      "counts, the `for` lists and long expressions", env.trace))
 
     def validate(self, model, data: dict, sources: dict, base: Path, env: Env):
         """The argument model for data, evaluated in env; None (and diagnostics) when invalid.
@@ -92,6 +97,8 @@ class Expander:
             return cached
         self.spend(env, base, 1 + sum(isinstance(v, str) for v in data.values()))  # and its expressions evaluated
         result, diagnostics = validate(model, data, sources, base, env.doc, env.context(), env.trace)
+        if diagnostics:
+            self.spend(env, base, 0)  # an expression went past the work limit: end here (see error())
         for diag in diagnostics:
             self.sink.add(diag)
         if result is not None:

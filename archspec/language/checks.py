@@ -30,6 +30,7 @@ from .reserved import reserved_name
 from .naming import item_name, join, Namer
 from .params import bind
 from .syntax import Aux, BlockUse, items_in, Loop, Merge, Node, OpItem, Residual, Seq
+from .expr import NODES_PER_STEP
 from .values import evaluate_value, NotYetKnown
 from .walk import BlockRef
 from ..source.yamlsource import SourceDoc
@@ -64,10 +65,14 @@ class Checker:
         self.meter.work += units
         if self.meter.work > self._work:
             self.sink.stop(Diagnostic(f"checking this spec takes more than {self._work:,} steps (limit work); "
-                                      "refusing it", scope.doc.loc(path), path, "each item and expression is a step"))
+                                      "refusing it", scope.doc.loc(path), path, "each item and expression is a step, "
+                                      f"a long expression one more per {NODES_PER_STEP} of its numbers, names and "
+                                      "operations"))
 
     def error(self, scope: Scope, path: Path, message: str, hint: str | None = None, *, key: bool = False) -> None:
-        """Report a mistake at path (the key itself with key=True)."""
+        """Report a mistake at path (the key itself with key=True). Past the work limit (which an
+        expression's own charge reports as a mistake), end the check at path instead."""
+        self.spend(scope, path, 0)
         self.sink.add(Diagnostic(message, scope.doc.loc(path, key=key), path, hint))
 
     def vet(self, raw: Any, kind: type, path: Path, scope: Scope) -> tuple[bool, Any]:
@@ -85,6 +90,8 @@ class Checker:
         """Judge data against an argument model by names; False (reported) when it has mistakes."""
         self.spend(scope, base, 1 + (len(data) if isinstance(data, dict) else 1))
         result, diagnostics = validate(model, data, sources, base, scope.doc, scope.context())
+        if diagnostics:
+            self.spend(scope, base, 0)  # an expression went past the work limit: end here (see error())
         for diag in diagnostics:
             self.sink.add(diag)
         return not diagnostics

@@ -17,7 +17,7 @@ import functools
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import SpecValueError
@@ -34,6 +34,7 @@ _COMPARE = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
+_NUMBER_TYPES = frozenset({int, float})
 _OPERATORS = {*_BINARY, *_UNARY, *_COMPARE, ast.And, ast.Or}
 OPERATORS_TEXT = "+ - * / // % ** on numbers, == != < <= > >=, and or not, x if c else y"
 _SPELLING = {ast.Invert: "~", ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.MatMult: "@",
@@ -43,17 +44,25 @@ _NODES = (ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp, ast.Subscr
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")  # YAML's date, `2001-12-14`, unquoted
 MAX_DEPTH = 100
 """How deeply an expression may nest (`-(-(-x))`, `a+b+c+...`): evaluation recurses once per level."""
+NODES_PER_STEP = 4
+"""Work (archspec.limits): where an expression is checked or evaluated its caller charges a step, and the
+expression one more for every NODES_PER_STEP of its nodes (numbers, names, operations, calls), so that
+a long expression costs what evaluating it takes (`Expr.cost`; archspec.language.values.resolve_expr)."""
+
+
+def spend(units: int) -> None:
+    """Charge units of the `work` limit to the call in progress; past the limit, an ExprError naming it."""
+    if units:
+        spent = meter()
+        spent.work += units
+        if spent.work > limits().work:
+            raise ExprError(f"the spec's expressions and items take more than {limits().work:,} steps of work "
+                            "(limit work)")
 
 
 def _charge(values: list) -> None:
     """A function over lists (range, min, len, ...) costs work in proportion to their lengths."""
-    cost = sum(len(v) for v in values if isinstance(v, (list, tuple))) // 16
-    if cost:
-        spent = meter()
-        spent.work += cost
-        if spent.work > limits().work:
-            raise ExprError(f"the spec's expressions and items take more than {limits().work:,} steps of work "
-                            "(limit work)")
+    spend(sum(len(v) for v in values if isinstance(v, (list, tuple))) // 16)
 
 
 def _range(*args: Any) -> list[int]:
@@ -116,15 +125,26 @@ class ExprError(SpecValueError):
 
 @dataclass(frozen=True)
 class Expr:
-    """A parsed expression; `names` are the parameters it reads."""
+    """A parsed expression; `names` are the parameters it reads, `size` the number of its nodes
+    (ast.expr: numbers, names, operations, calls; counted when not given)."""
 
     text: str
     tree: ast.expr
     names: frozenset[str]
+    size: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.size:  # a tree built by hand (ast.walk does not recurse)
+            object.__setattr__(self, "size", sum(isinstance(n, ast.expr) for n in ast.walk(self.tree)))
+
+    @property
+    def cost(self) -> int:
+        """Steps of the `work` limit checking or evaluating it costs besides the one its caller charges."""
+        return self.size // NODES_PER_STEP
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
         try:
-            return _eval(self.tree, scope)
+            return _eval(self.tree, scope, limits().number)
         except RecursionError:  # a tree nested deeper than parse_expr allows, built by hand
             raise ExprError(f"expression nested more than {MAX_DEPTH} levels") from None
 
@@ -157,15 +177,17 @@ def _parse(text: str, _limits: object) -> Expr:
         raise ExprError(f"expression nested more than {MAX_DEPTH} levels") from None
     names: set[str] = set()
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    size = 0
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ExprError(f"expression nested more than {MAX_DEPTH} levels")
         _vet(node, text)
+        size += isinstance(node, ast.expr)
         if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in CONSTANTS:
             names.add(node.id)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return Expr(text, tree, frozenset(names))
+    return Expr(text, tree, frozenset(names), size)
 
 
 def _segment(text: str, node: ast.AST) -> str:
@@ -198,6 +220,13 @@ def _vet(node: ast.AST, text: str) -> None:
         raise ExprError(f"'{_segment(text, node)}' is not allowed in an expression")
 
 
+@functools.lru_cache(maxsize=1024)
+def _unparse(node: ast.AST) -> str:
+    """ast.unparse for a message, memoized on the node: parsed trees are memoized too, so the part of an
+    expression that fails at every instance of a loop is written out once, not once per mistake."""
+    return ast.unparse(node)
+
+
 def _check(value: Any, node: ast.AST | None = None, text: str | None = None) -> Any:
     """Every number an expression reads or computes must be one a spec may hold: NaN, infinities,
     complex numbers and numbers beyond the `number` limit are refused (they make torch fail later).
@@ -208,84 +237,96 @@ def _check(value: Any, node: ast.AST | None = None, text: str | None = None) -> 
     if node is None:
         raise ExprError(f"value {describe(value)} {problem}")
     if isinstance(node, (ast.Constant, ast.Name)):
-        raise ExprError(f"'{_segment(text, node) if text is not None else ast.unparse(node)}' {problem}")
-    raise ExprError(f"'{short(ast.unparse(node), 60)}' gives {describe(value)}, which {problem}")
+        raise ExprError(f"'{_segment(text, node) if text is not None else _unparse(node)}' {problem}")
+    raise ExprError(f"'{short(_unparse(node), 60)}' gives {describe(value)}, which {problem}")
 
 
-def _eval(node: ast.AST, scope: Mapping[str, Any]) -> Any:
-    """The value of node; total: anything it does not handle is an ExprError, never another exception."""
-    if isinstance(node, ast.Constant):
-        if type(node.value) not in (int, float, bool, str):
-            raise ExprError(f"constant {type(node.value).__name__} is not allowed")
-        return _check(node.value)
-    if isinstance(node, ast.Name):
+def _eval(node: ast.AST, scope: Mapping[str, Any], number: int) -> Any:
+    """The value of node; total: anything it does not handle is an ExprError, never another exception.
+    number: the `number` limit, read once per evaluation (a number within it needs no further check)."""
+    node_kind = type(node)  # the common nodes are told apart without a call; subclasses by isinstance
+    if node_kind is ast.Constant or isinstance(node, ast.Constant):
+        value = node.value
+        kind = type(value)
+        if (kind is int or kind is float) and -number <= value <= number or kind is bool or kind is str:
+            return value
+        if kind not in (int, float):
+            raise ExprError(f"constant {kind.__name__} is not allowed")
+        return _check(value)
+    if node_kind is ast.Name or isinstance(node, ast.Name):
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
         if node.id not in scope:
             raise ExprError(f"unknown name '{node.id}'")
-        return _check(scope[node.id], node)
-    if isinstance(node, ast.BinOp):
+        value = scope[node.id]
+        if (type(value) is int or type(value) is float) and -number <= value <= number:
+            return value
+        return _check(value, node)
+    if node_kind is ast.BinOp or isinstance(node, ast.BinOp):
         op = _BINARY.get(type(node.op))
         if op is None:
             raise ExprError(f"operator '{_SPELLING.get(type(node.op), type(node.op).__name__)}' is not allowed")
-        left, right = _eval(node.left, scope), _eval(node.right, scope)
-        if not all(isinstance(v, (int, float)) for v in (left, right)):
-            raise ExprError(f"'{ast.unparse(node)}' needs numbers, got {show(left)} and {show(right)}")
+        left, right = _eval(node.left, scope, number), _eval(node.right, scope, number)
+        if not (type(left) in _NUMBER_TYPES and type(right) in _NUMBER_TYPES
+                or isinstance(left, (int, float)) and isinstance(right, (int, float))):
+            raise ExprError(f"'{_unparse(node)}' needs numbers, got {show(left)} and {show(right)}")
         if isinstance(node.op, ast.Pow) and abs(right) > limits().exponent:
             raise ExprError(f"exponent out of range (at most {limits().exponent}, limit exponent)")
         try:
             result = op(left, right)
         except ZeroDivisionError:
-            raise ExprError(f"division by zero in '{ast.unparse(node)}'") from None
+            raise ExprError(f"division by zero in '{_unparse(node)}'") from None
         except OverflowError:
-            raise ExprError(f"'{ast.unparse(node)}' is out of range (at most {limits().number:.0e}, limit number)"
+            raise ExprError(f"'{_unparse(node)}' is out of range (at most {limits().number:.0e}, limit number)"
                             ) from None
         except (TypeError, ValueError) as exc:
-            raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+            raise ExprError(f"cannot compute '{_unparse(node)}': {exc}") from None
+        if (type(result) is int or type(result) is float) and -number <= result <= number:
+            return result
         return _check(result, node)
     if isinstance(node, ast.UnaryOp):
         op = _UNARY.get(type(node.op))
         if op is None:
             raise ExprError(f"operator '{_SPELLING.get(type(node.op), type(node.op).__name__)}' is not allowed")
-        operand = _eval(node.operand, scope)
+        operand = _eval(node.operand, scope, number)
         if not isinstance(node.op, ast.Not) and not isinstance(operand, (int, float)):
-            raise ExprError(f"'{ast.unparse(node)}' needs a number, got {show(operand)}")
+            raise ExprError(f"'{_unparse(node)}' needs a number, got {show(operand)}")
         return _check(op(operand), node)
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, scope)
+        left = _eval(node.left, scope, number)
         for op_node, comparator in zip(node.ops, node.comparators):
             op = _COMPARE.get(type(op_node))
             if op is None:
                 raise ExprError(f"operator '{_SPELLING.get(type(op_node), type(op_node).__name__)}' is not allowed")
-            right = _eval(comparator, scope)
+            right = _eval(comparator, scope, number)
             try:
                 if not op(left, right):
                     return False
             except TypeError:
-                raise ExprError(f"cannot compare {show(left)} and {show(right)} in '{ast.unparse(node)}'") from None
+                raise ExprError(f"cannot compare {show(left)} and {show(right)} in '{_unparse(node)}'") from None
             left = right
         return True
     if isinstance(node, ast.BoolOp):
-        values = (_eval(v, scope) for v in node.values)
+        values = (_eval(v, scope, number) for v in node.values)
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.IfExp):
-        return _eval(node.body if _eval(node.test, scope) else node.orelse, scope)
+        return _eval(node.body if _eval(node.test, scope, number) else node.orelse, scope, number)
     if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):  # `depths[0]`, `widths[-1]`
-        seq, index = _eval(node.value, scope), _eval(node.slice, scope)
+        seq, index = _eval(node.value, scope, number), _eval(node.slice, scope, number)
         if not isinstance(seq, (list, tuple)) or isinstance(index, bool) or not isinstance(index, int):
-            raise ExprError(f"'{ast.unparse(node)}' needs a list and a whole-number index, got {show(seq)} and "
+            raise ExprError(f"'{_unparse(node)}' needs a list and a whole-number index, got {show(seq)} and "
                             f"{show(index)}")
         if not -len(seq) <= index < len(seq):
-            raise ExprError(f"index {index} is out of range in '{ast.unparse(node)}' (the list has {len(seq)} elements)")
+            raise ExprError(f"index {index} is out of range in '{_unparse(node)}' (the list has {len(seq)} elements)")
         return _check(seq[index], node)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS \
             and all(k.arg is not None for k in node.keywords):
-        args = [_eval(a, scope) for a in node.args]
-        keywords = {k.arg: _eval(k.value, scope) for k in node.keywords}
+        args = [_eval(a, scope, number) for a in node.args]
+        keywords = {k.arg: _eval(k.value, scope, number) for k in node.keywords}
         try:
             result = FUNCTIONS[node.func.id](*args, **keywords)
         except (TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
-            raise ExprError(f"cannot compute '{ast.unparse(node)}': {exc}") from None
+            raise ExprError(f"cannot compute '{_unparse(node)}': {exc}") from None
         _charge([*args, *keywords.values(), result])
         return _check(result, node)
     raise ExprError(f"'{type(node).__name__}' is not allowed in an expression")

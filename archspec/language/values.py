@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
 from ..errors import InternalError, SpecValueError, did_you_mean
-from .expr import _check, CONSTANTS, Expr, ExprError, parse_expr
+from .expr import _check, CONSTANTS, Expr, ExprError, parse_expr, spend
 from ..source.scalars import read_number  # noqa: F401 (for ops, which read `3x3` with it and may not import source)
 
 
@@ -50,7 +51,9 @@ def evaluate_value(value: Any, context: dict, kind: type) -> Any:
 
 def resolve_expr(expr: Expr, context: dict, kind: type) -> Any:
     """Evaluate expr in context['scope'], or vet its names against context['names'] (then raise
-    NotYetKnown: there is no value to give)."""
+    NotYetKnown: there is no value to give). Either way, charge the `work` limit for its size (the caller
+    charges the step every expression costs; archspec.language.expr.NODES_PER_STEP)."""
+    spend(expr.cost)
     scope = context.get("scope")
     if kind is bool:
         _vet_bool(expr, set(scope) if scope is not None else set(context.get("names", ())))
@@ -81,8 +84,10 @@ def _vet_bool(expr: Expr, names: set) -> None:
                              "write true or false, or a condition such as `width > 64`")
 
 
+@functools.lru_cache(maxsize=256)
 def _whole_hint(expr: Expr) -> str:
-    """How to make an expression whole: its divisions as floor divisions, or round()."""
+    """How to make an expression whole: its divisions as floor divisions, or round() (memoized: parsed
+    expressions are, and a loop may give the same mistake thousands of times)."""
     class Floor(ast.NodeTransformer):
         def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
             self.generic_visit(node)

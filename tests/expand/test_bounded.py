@@ -101,6 +101,57 @@ def test_functions_over_long_lists_count_their_length(write):
     assert "(limit work)" in located(error, path)
 
 
+def loop_of(item: str) -> str:
+    """The spec of the review: a loop of 9,999 iterations over 9 copies of item (about 2 KB)."""
+    return ("name: w\ninput: [3, 8, 8]\nparams: {n: 9999}\nnetwork:\n  - for:\n      each: i\n      in: n\n"
+            "      do:\n" + f"        - {item}\n" * 9 + "  - global_avgpool\n")
+
+
+def product(factor: str, count: int = 97) -> str:
+    return "*".join([factor] * count)
+
+
+@slow
+def test_long_expressions_count_their_size(write):
+    # each expression was one step whatever its size: 2.2 KB evaluated 17.5 million nodes in 19 s, and passed
+    path = write(loop_of(f'{{identity: {{}}, when: "{product("1")} < 0"}}'))
+    assert len(path.read_bytes()) < 2300
+    error = bounded(lambda: compile_spec(path))
+    text = located(error, path)
+    assert len(error.diagnostics) == 1 and "(limit work)" in text and "network[0].for.do[" in text
+
+
+@slow
+@pytest.mark.parametrize("item, says", [
+    # out of range from i = 2 on: 8 s and 79,976 errors
+    (f'{{identity: {{}}, when: "{product("i")} < 0"}}', "limit number"),
+    # out of range at the last operation, whose message writes the whole expression out: 92 s, 89,973 errors
+    (f'{{identity: {{}}, when: "{product("1", 88)}*i*1000000000000000 < 0"}}', "limit number"),
+    # not a whole number: the hint writes the expression out twice, with // for / (135 s)
+    (f'{{conv: {{kernel: 1, out: "{product("1", 90)}/3 + i*0"}}}}', "expected a whole number"),
+])
+def test_long_expressions_that_fail_in_a_loop_count_their_size(write, item, says):
+    path = write(loop_of(item))
+    error = bounded(lambda: compile_spec(path))
+    assert says in located(error, path, 9)
+    stop = [str(d) for d in error.diagnostics if "(limit work)" in str(d)]
+    assert len(stop) == 1 and re.match(rf"{re.escape(str(path))}:(9|1[0-7]):\d+: network\[0\]\.for\.do\[", stop[0])
+    assert error.count < 10_000
+
+
+def test_an_expression_costs_work_by_its_size(write):
+    # the same item, with a condition of 3 nodes and of 195: only the long one exceeds 30 steps
+    for factors, refused in ((1, False), (97, True)):
+        path = write("name: b\ninput: [3, 8, 8]\nnetwork:\n  - {identity: {}, when: '" + "*".join(["1"] * factors)
+                     + " < 0'}\n  - global_avgpool\n")
+        if not refused:
+            compile_spec(path, limits={"work": 30})
+            continue
+        with pytest.raises(SpecError) as caught:
+            compile_spec(path, limits={"work": 30})
+        assert "(limit work)" in located(caught.value, path, 4)
+
+
 @slow
 def test_nested_for_loops_count_their_iterations(write):
     loop = "for: {{each: {v}, in: l, do: [{body}]}}"
