@@ -88,7 +88,8 @@ BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary 
 def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
           out: Path = typer.Option(Path("build"), "--out", "-o", callback=output_dir,
                                    help="Artifacts go to OUT/<spec name>/ (summary.json, ir.json, ir.txt, "
-                                        "summary.txt, network.svg, blocks.svg)."),
+                                        "summary.txt, network.svg, blocks.svg), or OUT/<name>-<key>=<value>-.../ "
+                                        "with --set values."),
           save_weights: bool = typer.Option(False, "--save-weights", help="Also write weights.pt there: initial "
                                             "weights (seed --seed) with the spec's name, values and hash."),
           weights: Optional[Path] = typer.Option(None, "--weights", metavar="FILE",
