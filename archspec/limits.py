@@ -62,6 +62,9 @@ DEFAULT = Limits()
 _CURRENT: contextvars.ContextVar[Limits] = contextvars.ContextVar("archspec_limits", default=DEFAULT)
 
 
+ITEMS_PER_STEP = 16  # elements of a list (a bound value, a loop's scope, a function's argument) one step of work covers
+
+
 class Meter:
     """What one call of the API (a load, a build) has spent of the limits that count as they go."""
 

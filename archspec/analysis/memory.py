@@ -9,6 +9,7 @@ ResNet-50, WRN-16-2, Inception-v3 and v4). Allocator slack and workspaces are no
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -41,10 +42,7 @@ def estimate(graph: nx.DiGraph) -> MemoryEstimate:
     for n in nodes(graph):
         params += n.meta["params"]
         buffers += n.opdef.buffers(n.attrs)
-        size = 1
-        for d in n.shape:
-            size *= d
-        activations += size
+        activations += math.prod(n.shape)
     return MemoryEstimate(params, buffers, activations)
 
 
@@ -101,10 +99,7 @@ def check_representable(graph: nx.DiGraph) -> None:
     """Refuse (SpecError, at the op) a model with a tensor PyTorch cannot represent even on the meta
     device: an op's parameters, or its output at batch 1, over 2**63 - 1 bytes in fp32."""
     for n in nodes(graph):
-        size = 1
-        for d in n.shape:
-            size *= d
-        for what, count in (("parameters", n.meta["params"]), ("output elements", size)):
+        for what, count in (("parameters", n.meta["params"]), ("output elements", math.prod(n.shape))):
             if FP32_BYTES * count > TORCH_MAX_BYTES:
                 where, path = _location(graph, n)
                 raise SpecError([Diagnostic(

@@ -16,14 +16,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Hashable
 
+from ..limits import ITEMS_PER_STEP
+
 MEMO_KEY_SIZE = 64  # values one memo key spells out; bigger containers are keyed by identity
-ITEMS_PER_UNIT = 16  # elements of a bound value (a list, a string) that cost one unit of work
 
 
 def size_cost(values) -> int:
     """Units of work for binding values that are copied and recorded (a block's list parameter is
-    validated into a new list at every use): their lengths, ITEMS_PER_UNIT elements a unit."""
-    return sum(len(v) for v in values if isinstance(v, (list, tuple, str, dict))) // ITEMS_PER_UNIT
+    validated into a new list at every use): their lengths, ITEMS_PER_STEP elements a unit."""
+    return sum(len(v) for v in values if isinstance(v, (list, tuple, str, dict))) // ITEMS_PER_STEP
 
 
 class Same:

@@ -9,7 +9,7 @@ from ..language import schema as L
 from .expander import CompositeExpander, Expander
 from .references import expand_split, operands
 from .residual import expand_residual
-from ..limits import current as limits
+from ..limits import current as limits, ITEMS_PER_STEP
 from ..language.syntax import Aux, Loop, Merge, Residual, Split
 from ..language.walk import Env, POISON, Value
 
@@ -26,7 +26,7 @@ def expand_loop(ex: Expander, node: Loop, name: str, env: Env, x: Value) -> Valu
         return ex.error(env, node.key_path + ("in",), f"'in' must give a non-empty list or a count from 1 to "
                                                       f"{limits().repeat:,} (limit repeat), got {values!r}")
     for i, value in enumerate(values):
-        ex.spend(env, node.key_path, 1 + len(env.scope) // 16)  # an iteration, and the scope it copies
+        ex.spend(env, node.key_path, 1 + len(env.scope) // ITEMS_PER_STEP)  # an iteration, and the scope it copies
         inner = replace(env, scope={**env.scope, args.each: value, args.index: i})
         x = ex.seq(node.do, ex.namer.part(name, str(i)), inner, x)
     return x

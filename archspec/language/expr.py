@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import SpecValueError
-from ..limits import current as limits, meter
+from ..limits import current as limits, ITEMS_PER_STEP, meter
 from ..source.scalars import describe, number_problem, short, show
 
 _BINARY = {
@@ -62,7 +62,7 @@ def spend(units: int) -> None:
 
 def _charge(values: list) -> None:
     """A function over lists (range, min, len, ...) costs work in proportion to their lengths."""
-    spend(sum(len(v) for v in values if isinstance(v, (list, tuple))) // 16)
+    spend(sum(len(v) for v in values if isinstance(v, (list, tuple))) // ITEMS_PER_STEP)
 
 
 def _range(*args: Any) -> list[int]:
