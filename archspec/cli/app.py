@@ -133,7 +133,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     console.print(f"wrote {target}/summary.json, ir.json, ir.txt, summary.txt, {', '.join(diagrams)}")
     if checkpoint is not None:
         option = "--weights" if weights else "--save-weights"
-        console.print(_run(lambda: write_weights(loaded, checkpoint, seed, option)), highlight=False)
+        console.print(_run(lambda: write_weights(graph, checkpoint, seed, option)), highlight=False)
 
 
 RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level.\n\n'

@@ -67,15 +67,17 @@ def write_diagrams(loaded, graph, target: Path) -> list[str]:
     return names
 
 
-def write_weights(loaded, path: Path, seed: int, option: str = "--weights") -> str:
-    """Build the trainable model (archspec.build_model, with its guards) under seed and save its weights
-    as a checkpoint (archspec.save_weights); the line to print. A failed write is a mistake in option."""
+def write_weights(graph, path: Path, seed: int, option: str = "--weights") -> str:
+    """Build the trainable model of a compiled graph under seed and save its weights as a checkpoint
+    (archspec.save_weights); the line to print. The caller has run build_model's allocation guard on the
+    graph (analysis.memory.check_allocation). A failed write is a mistake in option."""
     import typer
 
-    from .. import build_model, CheckpointError, save_weights
+    from .. import CheckpointError, save_weights
+    from ..backends.torch.network import module_from_graph
     from .paths import writing_to
 
-    model = build_model(loaded, seed=seed)
+    model = module_from_graph(graph, seed)
     try:
         with writing_to(path, option):  # a failed write is a mistake on the command line (exit 2)
             written = save_weights(model, path)
