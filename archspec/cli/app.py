@@ -7,16 +7,17 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import List, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .tables import diff_tables, diff_totals, layer_table, summary_footer, summary_table, table_text, totals_line
-from .errors import BUG_EXIT, guard_commands, spec_error_exit
-from .paths import allow_dirs, existing_file, output_dir, output_file, weights_file, writing_to
-from ..errors import SpecError
+from .tables import diff_tables, diff_totals, layer_table, summary_footer, summary_table, totals_line
+from .errors import BUG_EXIT, guard_commands
+from .build import build, BUILD_HELP
+from .common import existing_spec, overrides_from, run_spec, SET_OPT, SPEC_ARG
+from .paths import allow_dirs, output_file, writing_to
 
 app = typer.Typer(
     help="archspec compiles declarative YAML network specs into a validated graph IR, exact "
@@ -25,19 +26,7 @@ app = typer.Typer(
          f"line, {BUG_EXIT} a bug in archspec (the traceback is printed: please report it).",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-
-
-def _existing_file(value: Optional[Path]) -> Optional[Path]:
-    """A regular file, or `archspec:NAME` (a shipped library); a missing file, a directory, a device or
-    a FIFO is a command-line mistake (exit 2), like typer's own usage errors (see paths.py)."""
-    return existing_file(value)
-
-
-SPEC_ARG = typer.Argument(..., help="Path to a spec YAML file, e.g. specs/inception_v4.yaml.",
-                          show_default=False, callback=_existing_file)
-SET_OPT = typer.Option(None, "--set", metavar="KEY=VALUE",
-                       help="Override a spec parameter (repeatable), e.g. --set classes=10 --set size=224. "
-                            "VALUE is read as a YAML scalar: 10, 0.5, true, text.")
+app.command(help=BUILD_HELP)(build)
 
 
 class Level(str, Enum):
@@ -51,89 +40,6 @@ class Format(str, Enum):
     png = "png"
     pdf = "pdf"
     dot = "dot"
-
-
-def _overrides(pairs: Optional[List[str]]) -> dict[str, Any]:
-    """KEY=VALUE pairs; each VALUE is read as a YAML scalar, as in a spec file (a bad number: exit 2)."""
-    from ..language.params import read_overrides
-
-    split = []
-    for pair in pairs or []:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
-            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
-        split.append((key.strip(), raw))
-    return read_overrides(split)
-
-
-def _run(action: Callable[[], Any]) -> Any:
-    """Run a command body; a SpecError becomes its located messages on stderr and exit code 1 (2 for a
-    wrong --set)."""
-    try:
-        return action()
-    except SpecError as exc:
-        raise spec_error_exit(exc) from None
-
-
-BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts.\n\n'
-              'OUT/<name>/ gets summary.json, ir.json, ir.txt, summary.txt (the layer summary), network.svg and '
-              "blocks.svg (the diagrams; DOT source instead when graphviz's `dot` is missing). With --set values "
-              "they go to OUT/<name>-<key>=<value>-.../ instead, so other values never overwrite them.\n\n"
-              "With --save-weights or --weights, a model too large to allocate (the params and memory limits, as "
-              "archspec.build_model checks them) is refused (exit 1) before any artifact is written, and so is "
-              "a weights path that is not a regular file or is SPEC itself (exit 2).")
-
-
-@app.command(help=BUILD_HELP)
-def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
-          out: Path = typer.Option(Path("build"), "--out", "-o", callback=output_dir,
-                                   help="Artifacts go to OUT/<spec name>/ (summary.json, ir.json, ir.txt, "
-                                        "summary.txt, network.svg, blocks.svg), or OUT/<name>-<key>=<value>-.../ "
-                                        "with --set values."),
-          save_weights: bool = typer.Option(False, "--save-weights", help="Also write weights.pt there: initial "
-                                            "weights (seed --seed) with the spec's name, values and hash."),
-          weights: Optional[Path] = typer.Option(None, "--weights", metavar="FILE",
-                                                 help="Write the weights to FILE instead (implies --save-weights); "
-                                                      "a regular file there is replaced."),
-          seed: int = typer.Option(0, "--seed", min=0, max=2**64 - 1,
-                                   help="Seed of the weights --save-weights writes, 0 to 2**64 - 1."),
-          ) -> None:
-    """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
-    from .. import compile_spec
-    from ..analysis.memory import check_allocation
-    from ..backends.torch.network import verify_on_meta
-    from ..ir.graph import dumps_json, to_text
-    from ..analysis.report import CONVENTION, stats_dict
-    from .outputs import build_dir, write_diagrams, write_text, write_weights
-
-    overrides = _overrides(set_)
-    if weights is not None:
-        weights_file(weights, spec)
-    loaded, graph = _run(lambda: compile_spec(spec, overrides))
-    stats = stats_dict(loaded, graph)
-    built_params = _run(lambda: verify_on_meta(graph))  # the real module on the meta device: no weights
-    target = build_dir(out, stats["name"], overrides)
-    checkpoint = None
-    if save_weights or weights:  # refused before anything is written, so no artifact is left half updated
-        checkpoint = weights or weights_file(target / "weights.pt", spec, "--save-weights")
-        _run(lambda: check_allocation(graph))
-    console = Console(width=max(110, Console().width))
-    console.print(summary_table(stats))
-    console.print(totals_line(stats))
-    console.print(f"[dim]{CONVENTION}[/dim]")
-    with writing_to(out):  # a failed write is a mistake in --out (exit 2), not a bug
-        target.mkdir(parents=True, exist_ok=True)
-        write_text(target / "summary.json", json.dumps(stats, indent=2) + "\n")  # each atomically
-        write_text(target / "ir.json", dumps_json(graph) + "\n")
-        write_text(target / "ir.txt", to_text(graph))
-        write_text(target / "summary.txt", table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph) + "\n")
-        diagrams = write_diagrams(loaded, graph, target)
-    console.print(f"compiled the PyTorch module ({built_params:,} parameters; built on the meta device, so no "
-                  "weights were initialised: archspec.build_model gives a trainable one)")
-    console.print(f"wrote {target}/summary.json, ir.json, ir.txt, summary.txt, {', '.join(diagrams)}")
-    if checkpoint is not None:
-        option = "--weights" if weights else "--save-weights"
-        console.print(_run(lambda: write_weights(graph, checkpoint, seed, option)), highlight=False)
 
 
 RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level.\n\n'
@@ -161,7 +67,7 @@ def render(spec: Path = SPEC_ARG,
     if chosen not in FORMATS:
         raise typer.BadParameter(f"cannot tell the format from {output.name!r}: use a .svg, .png, .pdf or .dot "
                                  "name, or --format", param_hint="--out")
-    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    loaded, graph = run_spec(lambda: compile_spec(spec, overrides_from(set_)))
     try:
         with writing_to(output):
             output.parent.mkdir(parents=True, exist_ok=True)
@@ -186,7 +92,7 @@ def summary(spec: Path = SPEC_ARG,
     """Print a torchinfo-style table of SPEC's layers, collapsed to --depth, with totals."""
     from .. import compile_spec
 
-    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    loaded, graph = run_spec(lambda: compile_spec(spec, overrides_from(set_)))
     console = Console(width=max(120, Console().width))
     console.print(layer_table(loaded.name, graph, depth))
     console.print(summary_footer(graph), highlight=False)
@@ -202,10 +108,10 @@ DIFF_HELP = ('Show what changed from spec A to spec B, with the params and MACs 
 
 @app.command(help=DIFF_HELP)
 def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_default=False,
-                                       callback=_existing_file),
+                                       callback=existing_spec),
          spec_b: Optional[Path] = typer.Argument(None, help="The second spec (B); leave out to compare A with "
                                                  "itself under other --set-b values.", show_default=False,
-                                                 callback=_existing_file),
+                                                 callback=existing_spec),
          set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
                                                   help="Override a parameter in both specs (repeatable)."),
          set_a: Optional[List[str]] = typer.Option(None, "--set-a", metavar="KEY=VALUE",
@@ -217,9 +123,9 @@ def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_def
     from .. import compile_spec
     from ..analysis.diff import diff_specs
 
-    shared = _overrides(set_)
-    spec_a_loaded, graph_a = _run(lambda: compile_spec(spec_a, {**shared, **_overrides(set_a)}))
-    spec_b_loaded, graph_b = _run(lambda: compile_spec(spec_b or spec_a, {**shared, **_overrides(set_b)}))
+    shared = overrides_from(set_)
+    spec_a_loaded, graph_a = run_spec(lambda: compile_spec(spec_a, {**shared, **overrides_from(set_a)}))
+    spec_b_loaded, graph_b = run_spec(lambda: compile_spec(spec_b or spec_a, {**shared, **overrides_from(set_b)}))
     result = diff_specs(spec_a_loaded, graph_a, spec_b_loaded, graph_b)
     console = Console(width=max(150, Console().width))
     for table in diff_tables(result):
@@ -237,10 +143,10 @@ def validate(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT) -> None
     from ..pipeline import is_library, load_library
 
     if is_library(spec):
-        library = _run(lambda: load_library(spec))
+        library = run_spec(lambda: load_library(spec))
         print(f"{spec}: ok (block library, {len(library.blocks)} blocks)")
         return
-    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    loaded, graph = run_spec(lambda: compile_spec(spec, overrides_from(set_)))
     print(f"{spec}: ok ({loaded.name}, {graph.number_of_nodes()} ops)")
 
 
@@ -251,7 +157,7 @@ def stats(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     """Print params, MACs and FLOPs of SPEC, counted analytically (no weights are allocated)."""
     from .. import stats as compute
 
-    result = _run(lambda: compute(spec, _overrides(set_)))
+    result = run_spec(lambda: compute(spec, overrides_from(set_)))
     if as_json:
         print(json.dumps(result))
         return
@@ -267,14 +173,14 @@ def ir(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     from .. import compile_spec
     from ..ir.graph import dumps_json, to_text
 
-    _, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    _, graph = run_spec(lambda: compile_spec(spec, overrides_from(set_)))
     print(dumps_json(graph) if as_json else to_text(graph), end="\n" if as_json else "")
 
 
 @app.command()
 def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own and imported blocks to list too, or a "
                                                   "block library (a file, or archspec:NAME for a shipped one).",
-                                                  show_default=False, callback=_existing_file),
+                                                  show_default=False, callback=existing_spec),
            builtins: bool = typer.Option(True, "--builtins/--no-builtins", help="Also list built-in ops.")) -> None:
     """List built-in ops and composites, and SPEC's blocks with their parameters and definition site.
 
@@ -286,7 +192,7 @@ def blocks(spec: Optional[Path] = typer.Argument(None, help="A spec whose own an
     from ..pipeline import is_library, load_library
 
     load = load_library if spec and is_library(spec) else load_spec
-    entries = block_entries(_run(lambda: load(spec))) if spec else []
+    entries = block_entries(run_spec(lambda: load(spec))) if spec else []
     if builtins or not spec:
         entries += builtin_entries()
     table = Table(title="blocks and ops" + (f" available to {spec}" if spec else ""), title_justify="left")
@@ -314,7 +220,7 @@ def explain(spec: Path = SPEC_ARG,
     from ..analysis.provenance import explain as why, ExplainError
     from .tables import explain_table
 
-    loaded, graph = _run(lambda: compile_spec(spec, _overrides(set_)))
+    loaded, graph = run_spec(lambda: compile_spec(spec, overrides_from(set_)))
     try:
         result = why(loaded, graph, node)
     except ExplainError as exc:
