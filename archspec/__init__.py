@@ -9,15 +9,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .pipeline import compile_spec, load_library, load_spec, lower, Spec
-from .errors import Diagnostic, SpecError, note_compiling
-from .limits import Limits
-from .ops import OpDef, Sample, ShapeError, register_op
+import gc as _gc
+
+# Importing makes some 10^5 objects that live as long as the process (pydantic models, networkx, the op
+# registry). With the cyclic collector paused, they are not scanned again and again on the way (tens of ms
+# of a cold `archspec stats`), and at the end they are moved to the oldest generation unscanned.
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from .pipeline import compile_spec, load_library, load_spec, lower, Spec
+    from .errors import Diagnostic, SpecError, note_compiling
+    from .limits import Limits
+    from .ops import OpDef, Sample, ShapeError, register_op
+finally:
+    if _gc.get_freeze_count() == 0:  # objects someone else froze stay frozen
+        _gc.freeze()
+        _gc.unfreeze()
+    if _collecting:
+        _gc.enable()
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
            "explain", "load_library", "load_spec",
-           "lower", "register_op", "stats"]
+           "lower", "register_op", "stats", "sweep"]
 
 
 def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *,
@@ -26,6 +40,21 @@ def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None
     from .analysis.report import stats_dict
     spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
     return stats_dict(spec, graph)
+
+
+def sweep(spec_or_path: "Spec | str | Path", grid: "Mapping[str, Sequence[Any]]",
+          overrides: Mapping[str, Any] | None = None, *, max_params: "int | float | str | None" = None,
+          max_macs: "int | float | str | None" = None, jobs: int | None = None, progress=None,
+          limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None):
+    """Count every combination of grid's values, e.g. {"depth": [16, 22, 28], "k": [1, 2, 4]} (overrides fix
+    other parameters), without weights: an archspec.sweeps.SweepResult whose rows hold each variant's values,
+    params and MACs (exactly stats'), or the located reason the spec refuses it, the variants over
+    max_params/max_macs (numbers or '10M', '2G', '1.5e9') marked, and the Pareto front; .to_csv(path),
+    .to_json(path), .plot(path.png|.svg). jobs: worker processes (default: every core); progress(done,
+    total) is called as variants are counted. docs/sweeps.md."""
+    from .sweeps import sweep as run
+    return run(spec_or_path, grid, overrides, max_params=max_params, max_macs=max_macs, jobs=jobs,
+               progress=progress, limits=limits, allow_dirs=allow_dirs)
 
 
 # The checkpoint and block API (archspec.backends.torch), imported on first use: `import archspec` does not

@@ -26,6 +26,7 @@ from .language.checks import Checker, Scope
 from .expand.composites import EXPANDERS
 from .expand.references import dead_ends, network_outputs
 from .expand.expander import Expander
+from .expand.memo import Counts, CountingExpander, FragmentMemo
 from .ir.graph import check as check_ir
 from .language.items import is_reserved, NAME_RE
 from .ops import defaults_keys
@@ -325,28 +326,7 @@ def lower(spec: Spec, debug: bool | None = None, *, limits: "Limits | Mapping[st
 
 
 def _lower(spec: Spec, debug: bool) -> nx.DiGraph:
-    sink = DiagnosticSink()
-    ex = Expander(spec.blocks, sink, EXPANDERS, graph_name=spec.name)
-    env = Env(spec.source, spec.scope, spec.defaults, block_param_names(spec.doc.params),
-              init=(spec.init,) if spec.init else ())
-    ex.run_checks(spec.doc.checks, (), env)
-    sink.raise_if_any()
-    shape = _input_shape(spec, env.context(), sink)
-    sink.raise_if_any()
-    x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
-    env = env.with_input(x)  # in_ch, in_h, in_w at top level describe the network input
-    env.ids["input"] = [x]
-    x = ex.seq(spec.network, "", env, x)
-    if spec.head is not None:
-        x = ex.seq(spec.head, "head", env, x)
-    returned = network_outputs(ex, spec.doc.outputs, env, x)
-    sink.raise_if_any()
-    dead_ends(ex, returned)
-    sink.raise_if_any()
-    graph = ex.graph
-    aux = graph.graph["aux_outputs"]
-    graph.graph.update(input="input", outputs=returned + [a["node"] for a in aux], file=spec.file,
-                       params_values=plain_values(spec.params))
+    graph = _expand(spec, Expander(spec.blocks, DiagnosticSink(), EXPANDERS, graph_name=spec.name))
     if debug:
         check_ir(graph, "expansion")
     for name, run in PASSES:
@@ -357,6 +337,42 @@ def _lower(spec: Spec, debug: bool) -> nx.DiGraph:
         check_taps(graph, spec.doc.features, spec.source.loc)
         graph.graph["feature_taps"] = list(spec.doc.features)
     return graph
+
+
+def _expand(spec: Spec, ex: Expander) -> nx.DiGraph:
+    """The network and head expanded by ex, with the graph's inputs and outputs recorded."""
+    env = Env(spec.source, spec.scope, spec.defaults, block_param_names(spec.doc.params),
+              init=(spec.init,) if spec.init else ())
+    ex.run_checks(spec.doc.checks, (), env)
+    ex.sink.raise_if_any()
+    shape = _input_shape(spec, env.context(), ex.sink)
+    ex.sink.raise_if_any()
+    x = ex.emit("input", "input", {"shape": shape}, [], env, ("input",))
+    env = env.with_input(x)  # in_ch, in_h, in_w at top level describe the network input
+    env.ids["input"] = [x]
+    x = ex.seq(spec.network, "", env, x)
+    if spec.head is not None:
+        x = ex.seq(spec.head, "head", env, x)
+    returned = network_outputs(ex, spec.doc.outputs, env, x)
+    ex.sink.raise_if_any()
+    dead_ends(ex, returned)
+    ex.sink.raise_if_any()
+    graph = ex.graph
+    aux = graph.graph["aux_outputs"]
+    graph.graph.update(input="input", outputs=returned + [a["node"] for a in aux], file=spec.file,
+                       params_values=plain_values(spec.params))
+    return graph
+
+
+def count_network(spec: Spec, memo: FragmentMemo | None = None) -> Counts:
+    """The params and MACs lower() counts, without building the IR (sweeps; under the limits in force).
+    Block uses seen before are folded from memo (archspec.expand.memo); a spec with `features:` is not."""
+    ex = CountingExpander(spec.blocks, DiagnosticSink(), EXPANDERS, spec.name, None if spec.doc.features else memo)
+    try:
+        return ex.counts(mark_train_only(_expand(spec, ex)))
+    except Exception as exc:  # a bug: say which spec
+        note_compiling(exc, f"the spec {spec.file}")
+        raise
 
 
 def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, Any] | None = None,

@@ -29,8 +29,10 @@ ALLOWED = {
     "pipeline": {"source", "language", "expand", "ir", "analysis", "ops"},
     "backends": {"ir", "ops", "analysis", "atomic"},
     "interop": {"backends"},
-    "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__", "atomic"},
-    "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language"},
+    "sweeps": {"pipeline", "expand", "language", "source"},
+    "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__", "atomic",
+            "sweeps"},
+    "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language", "sweeps"},
     "__main__": {"cli"},
 }
 

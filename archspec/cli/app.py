@@ -16,6 +16,7 @@ from rich.table import Table
 from .tables import diff_tables, diff_totals, layer_table, summary_footer, summary_table, totals_line
 from .errors import BUG_EXIT, guard_commands
 from .build import build, BUILD_HELP
+from .sweep import sweep, SWEEP_HELP
 from .common import existing_spec, overrides_from, run_spec, SET_OPT, SPEC_ARG
 from .paths import allow_dirs, output_file, writing_to
 
@@ -27,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 app.command(help=BUILD_HELP)(build)
+app.command(help=SWEEP_HELP)(sweep)
 
 
 class Level(str, Enum):

@@ -12,12 +12,12 @@ this module depends on none of them.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import networkx as nx
 
-from ..language.arguments import field_defaults, merged_args, validate, with_bn_defaults
+from ..language.arguments import merged_args, validate, with_bn_defaults
 from ..language.blockcall import call_arguments
 from ..errors import Diagnostic, DiagnosticSink, Path, SpecValueError, format_path, note_compiling
 from ..ir.graph import add_node, new_graph
@@ -35,7 +35,7 @@ from ..language.expr import NODES_PER_STEP
 from ..language.values import evaluate_value
 from ..language.walk import BlockRef, Env, interpolate, POISON, Value
 from .budget import memo_key, size_cost
-from .provenance import arg_record, bound_params
+from .provenance import bound_params, item_record
 from .references import bind as bind_id, block_inputs, block_outputs, read_from, single
 
 
@@ -45,6 +45,8 @@ USE_COST = 4  # units of work a block use costs besides its parameters: a new sc
 
 class Expander:
     """Walks the syntax tree with values and emits the IR graph."""
+
+    folded = 0  # ops the graph stands for beyond its nodes (archspec.expand.memo folds block uses into one node)
 
     def __init__(self, blocks: dict[str, BlockRef], sink: DiagnosticSink,
                  composites: dict[type, CompositeExpander], graph_name: str = "net"):
@@ -56,7 +58,7 @@ class Expander:
         self._data_key: tuple = (None, None)  # (arguments, their memo key) of the last validation
         self.meter, self._work = meter(), limits().work  # what this expansion has spent (see spend())
         self._where: dict = {}  # memo of (file:line:col, key path) text per item
-        self._dumps: dict = {}  # memo of validated arguments as plain data, for provenance
+        self.dumps: dict = {}  # memo of validated arguments as plain data, for provenance (expand.provenance)
         self.namer = Namer()
         self.origin: dict[str, tuple[Env, Path]] = {}  # node -> where its item was written (for dead ends)
         self._flat: dict[str, tuple] = {}  # node -> (item key, env, path) of an item that dropped H and W (keepdim false)
@@ -132,23 +134,9 @@ class Expander:
         """file:line:col of path in env's file (memoized)."""
         return self.located(env, path)[0]
 
-    def provenance(self, item: str, args, data: dict, sources: dict, env: Env, path: Path) -> dict:
+    def provenance(self, item: str, args, data: dict, sources: dict, env: Env, path: Path) -> dict | None:
         """What `archspec explain` reads: each argument's value and where it came from (expand.provenance)."""
-        values = self._dumps.get(id(args))
-        if values is None:
-            values = self._dumps[id(args)] = (args, args.model_dump(mode="json", by_alias=True))
-        model = PRIMITIVES[item].model
-        builtin = self._dumps.get(model)
-        if builtin is None:
-            builtin = self._dumps[model] = field_defaults(model)
-        own = env.doc.loc(path).file
-
-        def where(p: Path) -> str:
-            text = self.loc(env, p)
-            return text[len(own) + 1:] if text.startswith(own + ":") else text
-
-        found, names = arg_record(values[1], builtin, data, sources, env, where)
-        return {"item": item, "args": found, **({"names": names} if names else {})}
+        return item_record(self, item, args, data, sources, env, path)
 
     def emit(self, name: str, op: str, attrs: dict, inputs: list[Value], env: Env, path: Path,
              why: dict | None = None) -> Value:
@@ -158,7 +146,7 @@ class Expander:
             return POISON
         if name in self.graph:
             return self.error(env, path, f"the name '{name}' is used twice", "give one of the items a distinct `name:`")
-        if self.graph.number_of_nodes() >= limits().ops:
+        if self.graph.number_of_nodes() + self.folded >= limits().ops:
             self.sink.stop(Diagnostic(f"the network expands to more than {limits().ops:,} ops (limit ops); refusing "
                                       "to build it", env.doc.loc(path), path, "check the repeat counts", env.trace))
         where = self.located(env, path)
@@ -343,38 +331,49 @@ class Expander:
 
     def block_use(self, node: BlockUse, name: str, env: Env, x: Value, overrides: dict) -> Value:
         """Bind the use's arguments (evaluated in the caller's scope) and expand the block's body."""
+        use = self.bind_use(node, env, x, overrides)
+        return POISON if use is None else self.expand_use(node, name, env, use)
+
+    def bind_use(self, node: BlockUse, env: Env, x: Value, overrides: dict) -> "Use | None":
+        """The block a use names, its parameter values and the ids its body starts with (None: reported)."""
         key, given = node.key, {k: (a.value, a.path) for k, a in node.args.items()}
         if node.param is not None:  # `$param`: the block its value names, with the arguments it carries
             call = env.scope[node.param]
             try:
                 from_call = call_arguments(call, self.blocks[call.name].definition.params)
             except SpecValueError as exc:
-                return self.error(env, node.path, str(exc))
+                self.error(env, node.path, str(exc))
+                return None
             key = call.name
             given = {**{k: (v, node.key_path + (k,)) for k, v in from_call.items()}, **given}
         block = self.blocks[key]
         if key in env.blocks_in_use or len(env.blocks_in_use) >= limits().block_depth:
             why = "uses itself" if key in env.blocks_in_use else f"is nested {limits().block_depth} deep (limit block_depth)"
-            return self.error(env, node.key_path, f"block '{key}' {why} ({' -> '.join(env.blocks_in_use + (key,))})", key=True)
+            self.error(env, node.key_path, f"block '{key}' {why} ({' -> '.join(env.blocks_in_use + (key,))})", key=True)
+            return None
         given.update(overrides)
         self.spend(env, node.key_path, USE_COST + len(given) + len(block.definition.params))  # and its parameters bound
         values = bind(block.definition.params, given, env.context(),
                       lambda path, message, hint, key=False: self.error(env, path, message, hint, key=key),
                       node.key_path, f"block '{key}'", self._block_names)
         if values is None:
-            return POISON
+            return None
         self.spend(env, node.key_path, size_cost(values.values()))  # the values bound are copied and recorded
         ids = block_inputs(self, node, block, env, x)
         if ids is None or ids["input"][0].shape is None:
-            return POISON
-        x = ids["input"][0]
+            return None
+        return Use(block, values, given, ids)
+
+    def expand_use(self, node: BlockUse, name: str, env: Env, use: "Use") -> Value:
+        """A bound block use: its `checks:` and its body, in a scope of its own named `name`."""
+        block, values, key, x = use.block, use.values, use.block.name, use.ids["input"][0]
         where = f"in block '{key}' used at {env.doc.loc(node.path)} ({format_path(node.path)})"
         if values:
             bound = ", ".join(f"{k}={v}" for k, v in values.items())
             where += f" with {bound if len(bound) <= 100 else bound[:97] + '...'}"
-        bound = bound_params(block, values, given, lambda path: self.loc(env, path))
+        bound = bound_params(block, values, use.given, lambda path: self.loc(env, path))
         inner = Env(block.doc, dict(values), block.defaults, block.block_params, env.trace + (where,),
-                    env.blocks_in_use + (key,), name, ids=ids, bound=bound,
+                    env.blocks_in_use + (key,), name, ids=use.ids, bound=bound,
                     init=((block.init,) if block.init else ()) + env.init).with_input(x)
         if not self.run_checks(block.definition.checks, block.path, inner):
             return POISON
@@ -383,3 +382,14 @@ class Expander:
                                                      "loc": self.loc(env, node.path), "bound": bound})
         out = self.seq(block.body, name, inner, x)
         return block_outputs(self, block, inner, out)
+
+
+@dataclass(frozen=True)
+class Use:
+    """A block use with its arguments bound: the block, its parameter values, the arguments as given
+    ({name: (value, path)}) and the ids its body starts with ({"input": [value], ...})."""
+
+    block: BlockRef
+    values: dict
+    given: dict
+    ids: dict

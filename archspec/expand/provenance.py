@@ -18,7 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Path
+from ..language.arguments import field_defaults
 from ..language.expr import parse_expr, ExprError
+from ..language.items import PRIMITIVES
 from ..language.walk import BlockRef, Env
 
 INPUT_NAMES = ("in_ch", "in_h", "in_w")
@@ -37,6 +39,26 @@ def origin(path: Path) -> str:
 
 def plain(value: Any) -> Any:
     return value if isinstance(value, (int, float, bool, str, list, dict, type(None))) else str(value)
+
+
+def item_record(ex, item: str, args, data: dict, sources: dict, env: Env, path: Path) -> dict:
+    """The provenance of a primitive item's node (its src["item"], ["args"], ["names"]): what `archspec
+    explain` reads. ex is the expander: its memos of arguments dumped to plain data and of locations."""
+    values = ex.dumps.get(id(args))
+    if values is None:
+        values = ex.dumps[id(args)] = (args, args.model_dump(mode="json", by_alias=True))
+    model = PRIMITIVES[item].model
+    builtin = ex.dumps.get(model)
+    if builtin is None:
+        builtin = ex.dumps[model] = field_defaults(model)
+    own = env.doc.loc(path).file
+
+    def where(p: Path) -> str:
+        text = ex.loc(env, p)
+        return text[len(own) + 1:] if text.startswith(own + ":") else text
+
+    found, names = arg_record(values[1], builtin, data, sources, env, where)
+    return {"item": item, "args": found, **({"names": names} if names else {})}
 
 
 def arg_record(values: dict, builtin: dict, data: dict, sources: dict, env: Env, where) -> tuple[dict, dict]:

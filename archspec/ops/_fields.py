@@ -17,7 +17,7 @@ _KERNEL_TEXT = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 class Strict(BaseModel):
     """An argument model: unknown keys are errors, instances are immutable (they are memoized)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def pair(value: Any, info: ValidationInfo) -> Any:
