@@ -2,11 +2,14 @@
 import gc
 
 # A command's process: what importing made lives until it ends, so the cyclic collector need not scan it,
-# on the way or after (archspec/__init__.py does the same for its own imports).
+# on the way or after (archspec/__init__.py pauses it for its own imports too).
+_collecting = gc.isenabled()
 gc.disable()
-from .app import app  # noqa: E402
-
-gc.freeze()
-gc.enable()
+try:
+    from .app import app
+finally:
+    gc.freeze()
+    if _collecting:
+        gc.enable()
 
 __all__ = ["app"]

@@ -19,7 +19,7 @@ SWEEP_HELP = ("Count every combination of --grid values of SPEC's parameters (no
               "Variants the spec refuses (its checks:, e.g. a depth that does not fit) are listed with their "
               "located reason.\n\n"
               "--out DIR writes DIR/sweep.csv and DIR/sweep.json (every variant, in the table's order); --plot "
-              "FILE.png|.svg draws params versus MACs (needs matplotlib: pip install 'archspec[plot]'). Large grids "
+              "FILE.png|.svg draws params versus MACs (needs matplotlib: pip install 'archspec\\[plot]'). Large grids "
               "run on --jobs worker processes (default: every core), with a progress bar on a terminal; Ctrl-C "
               "stops them (exit 130). Example: archspec sweep specs/wrn.yaml --grid depth=16,22,28,40 --grid "
               "k=1,2,4,8,10 --max-params 10M --max-macs 2G")

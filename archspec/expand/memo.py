@@ -111,6 +111,7 @@ class CountingExpander(Expander):
         self._keys: dict = {}  # id(values) -> (values, their memo key)
         self._repeats: dict = {}  # (item, scope, init, blocks in use, input shape) -> a fold, see one()
         self._last_fold: Fragment | None = None
+        self._run: tuple | None = None  # (node, key) of the last instance folded, when the next may extend it
 
     def provenance(self, *args) -> None:
         return None  # nothing reads it
@@ -130,7 +131,10 @@ class CountingExpander(Expander):
         seen = self._repeats.get(key)
         if seen is not None and seen[0] is env.scope and self._fits(seen[1], name):
             self.spend(env, node.path, seen[2])
+            if self._run == (x.node, key) and node.mods.id is None and not self.graph.out_degree(x.node):
+                return self._extend(seen[1], node, env, x)
             result = self._fold(seen[1], node, name, env, [x.node])
+            self._run = (name, key) if result.shape == x.shape else None
             bind_id(node, env, result)
             return result
         before, self._last_fold = self.meter.work, None
@@ -208,6 +212,16 @@ class CountingExpander(Expander):
         self.made.append(name)
         self._last_fold = fragment
         return Value(name, fragment.shape)
+
+    def _extend(self, fragment: Fragment, node: BlockUse, env: Env, x: Value) -> Value:
+        """The instance after a folded one of the same item, shape and scope, with nothing reading that one
+        yet (a run of a repeat): added to its node, which now stands for both."""
+        self.spend(env, node.key_path, fragment.work)
+        meta = self.graph.nodes[x.node]["meta"]
+        meta["params"] += fragment.params
+        meta["macs"] += fragment.macs
+        self.folded += fragment.ops
+        return x
 
     def _counts(self, name: str) -> tuple[int, int]:
         data = self.graph.nodes[name]

@@ -106,3 +106,15 @@ def test_counting_commands_import_neither_torch_nor_matplotlib(command):
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ctrl_c_exits_130_and_writes_nothing(monkeypatch, tmp_path):
+    import archspec.sweeps
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(archspec.sweeps, "sweep", interrupted)
+    result = sweep("--grid", "k=1,2", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 130 and "interrupted" in result.output
+    assert not (tmp_path / "o" / "sweep.csv").exists()

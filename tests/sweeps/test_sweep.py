@@ -222,3 +222,15 @@ def test_budget_written_either_way_gives_the_same_marks(budget):
     result = archspec.sweep(WRN, {"k": [1, 2, 4]}, {"depth": 10}, max_params=budget, jobs=1)
     assert result.max_params == parse_amount(budget)
     assert [r.within_budget for r in result.rows] == [r.params <= result.max_params for r in result.rows]
+
+
+def test_ctrl_c_stops_the_workers_and_is_raised():
+    import multiprocessing
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    grid = {"depth": [10, 16, 22, 28, 34, 40, 46, 52], "k": list(range(1, 11))}
+    with pytest.raises(KeyboardInterrupt):
+        archspec.sweep(WRN, grid, jobs=2, progress=interrupt)
+    assert multiprocessing.active_children() == []
