@@ -37,12 +37,58 @@ CLI_GRID = ["--grid", "depth=" + ",".join(map(str, GRID["depth"])), "--grid", "k
             "--grid", "dropout=0,0.3", "--grid", "classes=10,100"]
 
 
+def _spin(_: int) -> int:
+    total = 0
+    for i in range(2_000_000):
+        total += i
+    return total
+
+
+def parallel_capacity(jobs: int) -> float:
+    """How much faster `jobs` processes run 4*jobs pure-Python loops than one process: the speedup the
+    machine can give at the moment (on a shared machine, less than jobs)."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    times = []
+    for n in (1, jobs):
+        start = time.perf_counter()
+        with context.Pool(n) as pool:
+            pool.map(_spin, range(4 * jobs))
+        times.append(time.perf_counter() - start)
+    return times[0] / times[1]
+
+
+def bench_small(spec, rounds: int) -> None:
+    """The issue's figure: WRN depth 16,22,28,40 x k 1,2,4,8,10 in one process, `with_overrides` + `lower`
+    (the sweep path before) against `count_network` with a memo (a fresh one each round)."""
+    from archspec.expand.memo import FragmentMemo
+    from archspec.limits import using
+    from archspec.pipeline import count_network, lower, with_overrides
+
+    points = [{"depth": d, "k": k} for d in (16, 22, 28, 40) for k in (1, 2, 4, 8, 10)]
+    before, after = [], []
+    for _ in range(rounds * 3):
+        start = time.perf_counter()
+        for values in points:
+            lower(with_overrides(spec, values), debug=False)
+        before.append((time.perf_counter() - start) / len(points))
+        memo, start = FragmentMemo(), time.perf_counter()
+        for values in points:
+            with using(None):
+                count_network(with_overrides(spec, values), memo)
+        after.append((time.perf_counter() - start) / len(points))
+    b, a = statistics.median(before), statistics.median(after)
+    print(f"WRN depth 16..40 x k 1..10 (20 variants), one process: with_overrides + lower {b * 1e3:.2f} ms, "
+          f"count_network {a * 1e3:.3f} ms a variant ({b / a:.1f}x)")
+
+
 def bench_sweep(rounds: int) -> None:
     import archspec
     from archspec.pipeline import load_spec
     from archspec.sweeps.grid import check_grid
 
     spec = load_spec(WRN)
+    bench_small(spec, rounds)
     points = list(check_grid(spec.doc.params, set(spec.blocks), GRID, {}).points())
     sample = points[::50]
     print(f"grid: {len(points):,} variants of {WRN.name}; reference sample: every 50th ({len(sample)})")
@@ -63,6 +109,8 @@ def bench_sweep(rounds: int) -> None:
         parallel.append(time.perf_counter() - start)
     summary = result.summary()
     ref, one = statistics.median(reference), statistics.median(single)
+    print(f"  the machine's parallel capacity now: {parallel_capacity(os.cpu_count()):.2f}x with {os.cpu_count()} "
+          f"processes (a pure-Python loop; {os.cpu_count()}.00x on an idle machine)")
     print(f"  {summary['counted']:,} counted, {summary['refused']:,} refused by the spec's checks")
     print(f"  reference stats() per variant   {ref * 1e3:7.3f} ms  (rounds: {', '.join(f'{r * 1e3:.2f}' for r in reference)})")
     print(f"  sweep, one process, per variant {one * 1e3:7.3f} ms  (rounds: {', '.join(f'{r * 1e3:.3f}' for r in single)})"
@@ -129,7 +177,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="fresh processes per setting of the cold part")
     parser.add_argument("--against", metavar="REV", help="also time the cold stats of archspec at git revision REV")
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} "
+          "(other jobs share this machine)")
     if args.part in ("sweep", "all"):
         bench_sweep(args.rounds)
     if args.part in ("cold", "all"):
