@@ -106,3 +106,40 @@ def test_a_fold_past_the_ops_limit_is_refused_as_expanding_refuses_it():
             count_network(with_overrides(_wrn, large), memo)
     assert memo.hits > 0
     assert "more than 120 ops (limit ops)" in str(full.value) and "more than 120 ops (limit ops)" in str(folded.value)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(target=st.sampled_from([p.name for p in SPECS]), seed=st.integers(0, 2**32 - 1),
+       kind=st.sampled_from(["data", "overrides"]))
+def test_mutants_count_as_lower_does_or_are_refused_by_both(tmp_path_factory, target, seed, kind):
+    """Shipped specs changed once (tests/fuzzing.py): counting with the memo, the second time with every
+    block use seen before, agrees with lower(), or both refuse the mutant."""
+    import random
+    from archspec.analysis.report import totals
+    from archspec.pipeline import lower
+    from tests.fuzzing import MAKERS, workspace
+
+    folder = workspace(tmp_path_factory.mktemp("mutants"))
+    mutant = MAKERS[kind](target, random.Random(seed), 1)
+    path = folder / f"mutant_{target}"
+    path.write_bytes(mutant.text)
+    try:
+        spec = load_spec(path, mutant.overrides)
+    except archspec.SpecError:
+        return
+    try:
+        graph = lower(spec)
+        want = (*totals(graph), totals(graph, train=True)[1])
+    except archspec.SpecError:
+        want = None
+    memo = FragmentMemo()
+    for _ in range(2):
+        try:
+            with using(None):
+                got = count_network(spec, memo)
+            got = (got.params, got.macs, got.macs_train)
+        except archspec.SpecError:
+            got = None
+        assert got == want
