@@ -88,6 +88,7 @@ def sweep(spec: Path = SPEC_ARG,
             result.to_json(out / "sweep.json")
     if plot is not None:
         with writing_to(plot, "--plot"):
+            plot.parent.mkdir(parents=True, exist_ok=True)
             result.plot(plot)
     if as_json:
         print(result.to_json())
