@@ -25,7 +25,6 @@ import gc
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ import torch
 
 import archspec
 from machine import cpu_model  # bench/machine.py, next to this script
+from timing import interleaved, summary, timed  # bench/timing.py
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "specs" / "inception_v4.yaml"
@@ -43,48 +43,6 @@ TARGETS = {"compile_ms": 50.0, "compile_speedup": 100.0, "build_ratio": 1.0, "fo
 
 
 # ----------------------------------------------------------------------------------------- helpers
-
-def quartiles(xs: list[float]) -> tuple[float, float, float]:
-    """(q1, median, q3) with the 'inclusive' method, so small samples stay inside their range."""
-    if len(xs) == 1:
-        return xs[0], xs[0], xs[0]
-    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
-    return q1, q2, q3
-
-
-def summary(xs: list[float]) -> dict:
-    q1, med, q3 = quartiles(xs)
-    return {"median": med, "q1": q1, "q3": q3, "iqr": q3 - q1, "min": min(xs), "max": max(xs), "n": len(xs)}
-
-
-def timed(fn, repeats: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
-
-
-def interleaved(fns, rounds: int, warmup: int, between=None) -> list[list[float]]:
-    """Time the functions in turn, one round at a time; the order rotates every round (for two
-    functions: AB, BA, AB, ...), so drift and any first/second position effect hit all of them alike."""
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for r in range(rounds):
-        for k in range(len(fns)):
-            j = (k + r) % len(fns)
-            if between is not None:
-                between()
-            t0 = time.perf_counter()
-            fns[j]()
-            times[j].append(time.perf_counter() - t0)
-    return times
-
 
 def ratio_block(ta: list[float], tb: list[float]) -> dict:
     """archspec (a) against the reference (b). The headline `ratio` is the median of the per-round

@@ -29,9 +29,11 @@ class StageRow:
 
 def totals(graph: nx.DiGraph, train: bool = False) -> tuple[int, int]:
     """(params, MACs); MACs of eval mode unless train (auxiliary heads run only in training)."""
-    params = sum(graph.nodes[n]["meta"]["params"] for n in graph.nodes)
-    macs = sum(graph.nodes[n]["meta"]["macs"] for n in graph.nodes
-               if train or not graph.nodes[n]["meta"].get("train_only"))
+    params = macs = 0
+    for _, meta in graph.nodes(data="meta"):
+        params += meta["params"]
+        if train or not meta.get("train_only"):
+            macs += meta["macs"]
     return params, macs
 
 
@@ -80,8 +82,8 @@ def init_rows(graph: nx.DiGraph) -> list[dict]:
 
 def stats_dict(spec, graph: nx.DiGraph) -> dict:
     """Everything `archspec stats --json` prints."""
-    params, macs = totals(graph)
-    macs_train = totals(graph, train=True)[1]
+    params, macs_train = totals(graph, train=True)
+    macs = totals(graph)[1]
     return {
         "name": spec.name,
         "file": spec.file,

@@ -32,7 +32,6 @@ The API, for reports, diagrams and backends
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -117,11 +116,17 @@ class Scope:
 
     def params(self) -> int:
         """Parameters of every node in the subtree (node meta, after the counting pass)."""
-        return sum(self.tree.graph.nodes[n]["meta"]["params"] for n in self.nodes())
+        return _total(self.tree.attrs, self.nodes(), "params")
 
     def macs(self) -> int:
         """MACs of every node in the subtree, training-only nodes included."""
-        return sum(self.tree.graph.nodes[n]["meta"]["macs"] for n in self.nodes())
+        return _total(self.tree.attrs, self.nodes(), "macs")
+
+
+def _total(attrs: dict[str, dict], nodes: list[str], key: str) -> int:
+    """The sum of a count (params, macs) in the meta of nodes, read through the tree's attribute dicts
+    (graph.nodes[n] costs a view lookup per node, which large graphs feel)."""
+    return sum(attrs[n]["meta"][key] for n in nodes)
 
 
 def external_inputs(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
@@ -149,6 +154,7 @@ class ScopeTree:
     def __init__(self, graph: nx.DiGraph):
         self.graph = graph
         self.index: dict[str, int] = {n: i for i, n in enumerate(graph.nodes)}
+        self.attrs: dict[str, dict] = dict(graph.nodes(data=True))  # each node's attribute dict (graph.nodes[n])
         self.root = Scope("", "network", tree=self)
         self._by_path: dict[str, Scope] = {"": self.root}
         self._of: dict[str, Scope] = {}
@@ -237,14 +243,18 @@ def _signature(graph: nx.DiGraph) -> tuple:
     return graph.number_of_nodes(), len(graph.graph.get("scopes", {}))
 
 
-_CACHE: "weakref.WeakKeyDictionary[nx.DiGraph, ScopeTree]" = weakref.WeakKeyDictionary()
+_CACHED = "_archspec_scope_tree"  # the attribute of the graph object that holds its tree
 
 
 def scope_tree(graph: nx.DiGraph) -> ScopeTree:
-    """The scope tree of a graph, built once and cached (rebuilt if nodes or scope records were added)."""
-    tree = _CACHE.get(graph)
+    """The scope tree of a graph, built once and cached (rebuilt if nodes or scope records were added).
+    The graph object holds its tree (an attribute, not a graph attribute: never serialized with the IR), so
+    the two are freed together; a cache beside the graphs kept every graph alive, since a tree refers to its
+    graph (a weak-keyed cache whose values hold their keys never lets a key go)."""
+    tree = graph.__dict__.get(_CACHED)
     if tree is None or tree._signature != _signature(graph):
-        tree = _CACHE[graph] = ScopeTree(graph)
+        tree = ScopeTree(graph)
+        setattr(graph, _CACHED, tree)
     return tree
 
 
@@ -288,11 +298,11 @@ class Stage:
 
     @property
     def params(self) -> int:
-        return sum(self.graph.nodes[n]["meta"]["params"] for n in self.nodes)
+        return _total(scope_tree(self.graph).attrs, self.nodes, "params")
 
     @property
     def macs(self) -> int:
-        return sum(self.graph.nodes[n]["meta"]["macs"] for n in self.nodes)
+        return _total(scope_tree(self.graph).attrs, self.nodes, "macs")
 
     @property
     def train_only(self) -> bool:

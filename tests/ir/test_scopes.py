@@ -1,8 +1,10 @@
 """The scope tree: kinds, spec order, scope chains, inputs and outputs, counts, the one stage definition."""
 from __future__ import annotations
 
+import gc
 import importlib.util
 import textwrap
+import weakref
 from pathlib import Path
 
 import pytest
@@ -95,6 +97,18 @@ def test_the_tree_is_built_once_per_graph(tiny):
     assert scope_tree(tiny) is scope_tree(tiny)
     _, again = archspec.compile_spec(ROOT / "specs" / "wrn.yaml")
     assert scope_tree(again) is not scope_tree(tiny)
+
+
+def test_a_graph_and_its_cached_tree_are_freed_together(tmp_path):
+    """Caching the tree must not keep graphs alive: a sweep or a benchmark compiles thousands of them."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(textwrap.dedent(TINY))
+    _, graph = archspec.compile_spec(path)
+    stats_dict(archspec.load_spec(path), graph)  # reads the tree (stages, block counts)
+    alive = weakref.ref(graph)
+    del graph
+    gc.collect()
+    assert alive() is None
 
 
 def test_one_stage_definition_for_reports_diffs_and_diagrams(tiny):

@@ -13,9 +13,10 @@ def infer_node_shape(graph: nx.DiGraph, name: str) -> tuple[int, ...]:
     data = graph.nodes[name]
     shapes = [graph.nodes[i]["meta"]["shape"] for i in data["inputs"]]
     shape = tuple(OPS[data["op"]].shape(data["attrs"], shapes))
-    if any(d > limits().number for d in shape):
+    bound = limits().number
+    if max(shape, default=0) > bound:
         raise ShapeError(f"the output would be {'x'.join(f'{d:.3g}' for d in shape)}, a size beyond "
-                         f"{limits().number:.0e} (limit number)")
+                         f"{bound:.0e} (limit number)")
     data["meta"]["shape"] = shape
     return shape
 
