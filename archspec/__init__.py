@@ -9,24 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import gc as _gc
+from .collector import collector_paused
 
 # Importing makes some 10^5 objects that live as long as the process (pydantic models, networkx, the op
-# registry). With the cyclic collector paused, they are not scanned again and again on the way (tens of ms
-# of a cold `archspec stats`), and at the end they are moved to the oldest generation unscanned.
-_collecting = _gc.isenabled()
-_gc.disable()
-try:
+# registry): they go to the oldest generation unscanned (archspec/collector.py).
+with collector_paused(settle="oldest"):
     from .pipeline import compile_spec, load_library, load_spec, lower, Spec
     from .errors import Diagnostic, SpecError, note_compiling
     from .limits import Limits
     from .ops import OpDef, Sample, ShapeError, register_op
-finally:
-    if _gc.get_freeze_count() == 0:  # objects someone else froze stay frozen
-        _gc.freeze()
-        _gc.unfreeze()
-    if _collecting:
-        _gc.enable()
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",

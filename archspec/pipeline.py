@@ -6,8 +6,7 @@
 `load_spec` loads, validates the document, parses every item list into a syntax tree (archspec.language.parse)
 and runs the checks over the trees (archspec.language.checks): every mistake of the files, in every block
 used or not, is reported at once. `lower` expands the trees with values (archspec.expand.expander), with
-shape inference, then counts.
-"""
+shape inference, then counts."""
 from __future__ import annotations
 
 import os
@@ -43,6 +42,7 @@ from .language.init import InitSet, item_names, parse_init
 from .language.libraries import library_file, load_imports, PREFIX
 from .source.yamlsource import load_yaml_file, SourceDoc
 from .limits import current as limits, Limits, using
+from .collector import collector_paused
 
 PASSES = (("mark_train_only", mark_train_only), ("count", count))  # run by lower() in this order, after expansion
 
@@ -318,7 +318,7 @@ def lower(spec: Spec, debug: bool | None = None, *, limits: "Limits | Mapping[st
     debug (default: ARCHSPEC_DEBUG), lint the IR after each pass; a problem raises ir.LintError, a bug in
     archspec."""
     try:
-        with using(limits):
+        with using(limits), collector_paused():  # an IR is many objects that stay: scanned once, afterwards
             return _lower(spec, debug_enabled() if debug is None else debug)
     except Exception as exc:  # a bug: say which spec (the expander names the item when it was in one)
         note_compiling(exc, f"the spec {spec.file}")
@@ -380,7 +380,7 @@ def compile_spec(spec_or_path: "Spec | str | FsPath", overrides: Mapping[str, An
                  allow_dirs: Dirs = None) -> tuple[Spec, nx.DiGraph]:
     """Load (unless given a Spec) and lower: the whole front half of the pipeline (debug: see lower;
     limits, allow_dirs: see load_spec)."""
-    with using(limits), allowing(allow_dirs):
+    with using(limits), allowing(allow_dirs), collector_paused():
         spec = spec_or_path if isinstance(spec_or_path, Spec) else load_spec(spec_or_path, overrides)
         if isinstance(spec_or_path, Spec) and overrides is not None:
             spec = with_overrides(spec, overrides)

@@ -1,15 +1,8 @@
 """The command line (typer): thin commands over the library."""
-import gc
+from ..collector import collector_paused
 
-# A command's process: what importing made lives until it ends, so the cyclic collector need not scan it,
-# on the way or after (archspec/__init__.py pauses it for its own imports too).
-_collecting = gc.isenabled()
-gc.disable()
-try:
+# A command's process: what importing made lives until it ends, so the cyclic collector need not scan it.
+with collector_paused(settle="frozen"):
     from .app import app
-finally:
-    gc.freeze()
-    if _collecting:
-        gc.enable()
 
 __all__ = ["app"]
