@@ -111,12 +111,12 @@ def realistic_weights(model: nn.Module, seed: int = 0) -> None:
                 m.bias.zero_()
 
 
-def scale_logits(model: nn.Module, std: float = 16.0) -> None:
+def scale_logits(model: nn.Module, shape, std: float = 16.0) -> None:
     """Rescale the classifier so logits on a random batch have this std (the Inceptions' logits under
     realistic_weights have about 16; a residual stack without scaling, WRN-28-10, reaches 130, where
     float32 rounding alone moves logits by 1e-4)."""
     with torch.inference_mode():
-        got = model(input_for(model, 2, seed=0)).std().item()
+        got = model(torch.randn(2, *shape, generator=torch.Generator().manual_seed(0))).std().item()
     fc = model.get_classifier()
     with torch.no_grad():
         fc.weight.mul_(std / got)
@@ -139,7 +139,7 @@ def make_pair(name: str, timm) -> tuple[nn.Module, nn.Module, str]:
     ours = archspec.build_model(ROOT / "specs" / spec, overrides, seed=0)
     if timm_name is None:
         realistic_weights(ours)
-        scale_logits(ours.eval())
+        scale_logits(ours.eval(), ours.input_shape)
         ref = WideResNet()
         load_by_order(ours, ref)
         label = "hand-written"
@@ -148,7 +148,7 @@ def make_pair(name: str, timm) -> tuple[nn.Module, nn.Module, str]:
         # the spec's dropout before the classifier (timm's default drop_rate is 0), so training does the same work
         ref = timm.create_model(timm_name, drop_rate=ours.spec_params["dropout"])
         realistic_weights(ref)
-        scale_logits(ref.eval())
+        scale_logits(ref.eval(), ours.input_shape)
         load_timm_state_dict(ours, ref.state_dict())
         label = "timm"
     return ours.eval(), ref.eval(), label
