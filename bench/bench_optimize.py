@@ -6,8 +6,9 @@ Needs timm (the reference venv, see docs/benchmarks.md). CPU, fp32, --threads (d
 Networks: Inception-v4, Inception-ResNet-v2, Inception-v3 (timm's models; archspec loads their
 weights through archspec.interop.load_timm_state_dict) and WRN-28-10 at 32x32 (specs/wrn.yaml; timm
 has none, so the reference is the hand-written PyTorch model in perf_models.py, which loads
-archspec's weights by order and shape). BatchNorm statistics are calibrated on a random batch and
-affine values drawn at random, so BN folding has real work to do.
+archspec's weights by order and shape). Weights are redrawn (perf_models.realistic_weights: BN
+statistics and affine values away from the identity, so BN folding has real work to do) and the
+classifier rescaled to logits of std 16, where a 1e-4 check is meaningful in float32.
 
 1. eval forward under torch.inference_mode(), batch 1 and 8: the reference as users run it by
    default, with channels_last (model and input), with torch.fx.experimental.optimization.fuse +
