@@ -21,7 +21,7 @@ with collector_paused(settle="oldest"):
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
-           "explain", "load_library", "load_spec",
+           "explain", "load_library", "load_spec", "optimize",
            "lower", "register_op", "stats", "sweep"]
 
 
@@ -84,10 +84,27 @@ def explain(spec_or_path: "Spec | str | Path", node: str, overrides: Mapping[str
     return why(spec, graph, node)
 
 
+def optimize(model, passes: "Sequence[str] | None" = None):
+    """The optimized inference model of a model archspec.build_model built (with its current weights): batch
+    norms folded into convolutions, residual scales folded, sibling 1x1 convolutions fused, channels-last,
+    in-place adds and activations (docs/optimize.md). Its eval outputs equal the model's (float rounding
+    aside); it keeps the model API but refuses train(). `model.optimize_report` says what the passes did
+    and what the optimized model drops. TypeError for a model archspec did not build, ValueError for a
+    features_only one or one whose modules were replaced (a new classifier is kept). passes: only these of
+    archspec.optimization.PASSES (in that order), to compare them."""
+    from .backends.torch.optimize import optimize_model
+    from .pipeline import debug_enabled
+    return optimize_model(model, debug_enabled(), passes)
+
+
+_optimize = optimize  # build_model's `optimize` argument hides the function's name inside it
+
+
 def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None,
                 seed: int | None = None, *, features_only: bool = False,
                 out_indices: "Sequence[int] | None" = None, batch: int | None = None,
-                limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None):
+                limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None,
+                optimize: bool = False):
     """Compile a spec into a torch.nn.Module whose submodule tree mirrors the spec.
 
     The model has timm's API (forward_features, forward_head, reset_classifier, feature_info).
@@ -98,7 +115,9 @@ def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] 
     in the memory available (the `memory` limit) is refused with a SpecError giving the estimate; with
     batch=N, a training step at batch N (weights, gradients, activations) must fit too.
     allow_dirs: folders the spec may read files from besides its own (see load_spec).
-    seed: a whole number from 0 to 2**64 - 1 (else TypeError / ValueError, before compiling)."""
+    seed: a whole number from 0 to 2**64 - 1 (else TypeError / ValueError, before compiling).
+    optimize=True: build (seeded) then archspec.optimize: an inference model (docs/optimize.md); not with
+    features_only."""
     from .analysis.memory import check_allocation
     from .backends.torch.network import module_from_graph
     from .limits import using
@@ -112,8 +131,11 @@ def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] 
         if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
             raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
         check_allocation(graph, batch)
+    if optimize and features_only:
+        raise ValueError("optimize=True builds a whole model; a features_only backbone is not supported")
     try:
-        return module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
+        model = module_from_graph(graph, seed, features_only=features_only, out_indices=out_indices)
     except Exception as exc:  # a bug in archspec: name what it was building
         note_compiling(exc, f"the PyTorch module of {spec.file}")
         raise
+    return _optimize(model) if optimize else model

@@ -14,6 +14,7 @@ MAX_LINES = 400
 # Which stage may import which (besides itself, `archspec.errors`, `archspec.limits` and
 # `archspec.collector`, which every stage may use).
 # Data flows source -> language -> expand -> ir <- ops; analysis and backends read ir (and ops);
+# the inference optimization passes (optimization) read ir and ops and feed backends;
 # the pipeline runs the stages; cli and the package's API sit on top. `atomic` (how files are written)
 # depends on nothing; the writers (backends' checkpoints, cli's artifacts) use it.
 ALLOWED = {
@@ -28,11 +29,12 @@ ALLOWED = {
     "expand": {"source", "language", "ops", "ir"},
     "analysis": {"ir", "ops", "language", "source"},
     "pipeline": {"source", "language", "expand", "ir", "analysis", "ops"},
-    "backends": {"ir", "ops", "analysis", "atomic"},
+    "optimization": {"ir", "ops"},
+    "backends": {"ir", "ops", "analysis", "atomic", "optimization"},
     "interop": {"backends"},
     "sweeps": {"pipeline", "expand", "language", "source"},
     "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__", "atomic",
-            "sweeps"},
+            "sweeps", "optimization"},
     "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language", "sweeps"},
     "__main__": {"cli"},
 }

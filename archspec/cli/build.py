@@ -10,7 +10,7 @@ from rich.console import Console
 
 from .common import overrides_from, run_spec, SET_OPT, SPEC_ARG
 from .paths import output_dir, weights_file, writing_to
-from .tables import layer_table, summary_footer, summary_table, table_text, totals_line
+from .tables import layer_table, optimize_table, summary_footer, summary_table, table_text, totals_line
 
 BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts.\n\n'
               'OUT/<name>/ gets summary.json, ir.json, ir.txt, summary.txt (the layer summary), network.svg and '
@@ -18,7 +18,11 @@ BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary 
               "they go to OUT/<name>-<key>=<value>-.../ instead, so other values never overwrite them.\n\n"
               "With --save-weights or --weights, a model too large to allocate (the params and memory limits, as "
               "archspec.build_model checks them) is refused (exit 1) before any artifact is written, and so is "
-              "a weights path that is not a regular file or is SPEC itself (exit 2).")
+              "a weights path that is not a regular file or is SPEC itself (exit 2).\n\n"
+              "With --optimize, the inference optimization passes run on the IR too (docs/optimize.md): a table says "
+              "what each did (batch norms folded, sibling convs fused, ...), with params and ops before and after, and "
+              "ir.optimized.txt is written beside ir.txt. Weights (--save-weights) stay those of the unoptimized "
+              "model: archspec.optimize(model) derives the optimized tensors from them.")
 
 
 def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
@@ -33,6 +37,8 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
                                                       "a regular file there is replaced."),
           seed: int = typer.Option(0, "--seed", min=0, max=2**64 - 1,
                                    help="Seed of the weights --save-weights writes, 0 to 2**64 - 1."),
+          optimize: bool = typer.Option(False, "--optimize", help="Also run the inference optimization passes: "
+                                        "print what they change and write ir.optimized.txt (weights stay unoptimized)."),
           ) -> None:
     """Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts."""
     from .. import compile_spec
@@ -41,6 +47,8 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     from ..ir.graph import dumps_json, to_text
     from ..analysis.report import CONVENTION, stats_dict
     from .outputs import build_dir, write_diagrams, write_text, write_weights
+    from ..optimization import optimize_graph
+    from ..pipeline import debug_enabled
 
     overrides = overrides_from(set_)
     if weights is not None:
@@ -53,6 +61,8 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     if save_weights or weights:  # refused before anything is written, so no artifact is left half updated
         checkpoint = weights or weights_file(target / "weights.pt", spec, "--save-weights")
         run_spec(lambda: check_allocation(graph))
+    if optimize:  # the passes on the IR only: no weights (archspec.optimize(model) fills them)
+        optimized, report = run_spec(lambda: optimize_graph(graph, debug_enabled()))
     console = Console(width=max(110, Console().width))
     console.print(summary_table(stats))
     console.print(totals_line(stats))
@@ -64,8 +74,13 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
         write_text(target / "ir.txt", to_text(graph))
         write_text(target / "summary.txt", table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph) + "\n")
         diagrams = write_diagrams(loaded, graph, target)
+        if optimize:
+            write_text(target / "ir.optimized.txt", to_text(optimized))
+            diagrams.append("ir.optimized.txt")
     console.print(f"compiled the PyTorch module ({built_params:,} parameters; built on the meta device, so no "
                   "weights were initialised: archspec.build_model gives a trainable one)")
+    if optimize:
+        console.print(optimize_table(report))
     console.print(f"wrote {target}/summary.json, ir.json, ir.txt, summary.txt, {', '.join(diagrams)}")
     if checkpoint is not None:
         option = "--weights" if weights else "--save-weights"

@@ -171,3 +171,24 @@ def explain_table(explanation) -> Table:
         if explanation.arguments and row is explanation.arguments[-1] and explanation.names:
             table.add_section()
     return table
+
+
+PASS_TEXT = {"eval_only": "drop what eval never runs", "fold_bn": "fold batch norms into convs",
+             "fold_scale": "fold residual scales into convs", "fuse_siblings": "fuse sibling 1x1 convs",
+             "inplace": "run adds and activations in place"}
+
+
+def optimize_table(report: dict) -> Table:
+    """What `archspec build --optimize` prints: each pass and what it changed, then the IR before and after."""
+    table = Table(title="Inference optimization passes (docs/optimize.md)", title_justify="left")
+    table.add_column("pass")
+    table.add_column("what")
+    table.add_column("changes")
+    for name, changes in report["passes"].items():
+        text = ", ".join(f"{key.replace('_', ' ')} {value:,}" for key, value in changes.items() if value) or "nothing"
+        table.add_row(name, PASS_TEXT.get(name, ""), text)
+    before, after = report["before"], report["after"]
+    for key in ("nodes", "params", "macs"):
+        label = {"nodes": "ops", "macs": "MACs"}.get(key, key)
+        table.add_row("", f"{label} before -> after", f"{before[key]:,} -> {after[key]:,}")
+    return table

@@ -29,7 +29,7 @@ MODULE_ATTRIBUTES = frozenset("""
 MODEL_ATTRIBUTES = frozenset((
     "spec_name", "spec_hash", "spec_params", "input_shape", "num_classes", "feature_info", "forward_features", "forward_head",
     "forward_eval", "forward_train", "get_classifier", "reset_classifier", "_classifier",
-    "_pre_logits_features", "_archspec_source",
+    "_pre_logits_features", "_archspec_source", "_archspec_ir", "optimized", "optimize_report",
 ))
 
 RESERVED_NAMES = MODULE_ATTRIBUTES | MODEL_ATTRIBUTES

@@ -15,13 +15,21 @@ class Concat(nn.Module):
 
 
 class Add(nn.Module):
-    """Element-wise sum of a list of inputs."""
+    """Element-wise sum of a list of inputs; with inplace, written into the first (an optimized model's
+    choice, where nothing else reads it: archspec.optimization.inplace)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
         out = xs[0]
         for x in xs[1:]:
-            out = out + x
+            out = out.add_(x) if self.inplace else out + x
         return out
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Mul(nn.Module):

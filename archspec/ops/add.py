@@ -19,7 +19,7 @@ class Add(OpDef):
 
     def lower(self, attrs, inputs):
         from ._torch_modules import Add as Module
-        return Module()
+        return Module(attrs.get("inplace", False))
 
     def label(self, attrs):
         return "+"

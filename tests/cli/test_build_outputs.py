@@ -247,3 +247,21 @@ def test_artifacts_and_weights_get_the_usual_mode(tmp_path):
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "tiny_mixed").iterdir()}
     assert {"summary.json", "ir.json", "ir.txt", "summary.txt", "weights.pt"} <= set(modes)
     assert set(modes.values()) == {0o644}, modes
+
+
+def test_optimize_prints_the_passes_and_writes_the_optimized_ir(tmp_path):
+    from archspec.ir.graph import to_text
+    from archspec.optimization import optimize_graph
+    result = runner.invoke(app, ["build", TINY, "--out", str(tmp_path), "--optimize", "--save-weights"])
+    assert result.exit_code == 0, result.output
+    _, graph = archspec.compile_spec(TINY)
+    optimized, report = optimize_graph(graph)
+    text = " ".join(result.output.split())
+    assert f"batchnorms folded {report['passes']['fold_bn']['batchnorms_folded']}" in text
+    assert f"ops before -> after │ {report['before']['nodes']} -> {report['after']['nodes']}" in text
+    written = tmp_path / "tiny_mixed" / "ir.optimized.txt"
+    assert written.read_text() == to_text(optimized) and "fused_conv" in written.read_text()
+    model = archspec.build_model(TINY, seed=0)  # the checkpoint holds the unoptimized model's weights
+    archspec.load_weights(model, tmp_path / "tiny_mixed" / "weights.pt")
+    plain = runner.invoke(app, ["build", TINY, "--out", str(tmp_path / "plain")])
+    assert "optimization" not in plain.output and not (tmp_path / "plain" / "tiny_mixed" / "ir.optimized.txt").exists()

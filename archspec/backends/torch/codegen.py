@@ -58,21 +58,22 @@ class _Names:
 
 def forward_source(unit: Unit, takes_list: Callable[[Unit], bool], train_only: Callable[[str], bool], *,
                    guarded: bool = True, head_split: str | None = None, method: str = "forward",
-                   as_list: bool = False, decorator: str = "") -> str:
+                   as_list: bool = False, decorator: str = "", prologue: tuple[str, ...] = ()) -> str:
     """The source of a container's `forward` (or another method of that shape).
 
     takes_list(child) says whether a leaf child is called with one list of tensors (concat, add);
     train_only(node) whether a value exists only in training (auxiliary heads), whose calls run
     under `if self.training:` unless guarded is False (code that only training runs). head_split
     names the child before which `pre_logits` returns (a head's classifier; "" for a head without
-    one); as_list returns a list (a backbone's feature maps); decorator goes above the method."""
+    one); as_list returns a list (a backbone's feature maps); decorator goes above the method; prologue
+    lines run first (an optimized model converts its input to channels-last)."""
     if not guarded:
         train_only = _never  # then no value counts as training-only, so nothing is guarded
     params = ["x"] if len(unit.inputs) == 1 else [f"x{i}" for i in range(len(unit.inputs))]
     names = _Names(set(params))
     var = dict(zip(unit.inputs, params))
     last_read = _last_reads(unit.children, unit.outputs)
-    lines: list[str] = []
+    lines: list[str] = list(prologue)
     for index, child in enumerate(unit.children):
         if child.local == head_split:
             lines += ["if pre_logits:", f"    return {var[child.inputs[0]]}"]

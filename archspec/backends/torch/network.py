@@ -159,7 +159,8 @@ class _Builder:
         return self.build(unit, self.container_class(base, source, name)())
 
 
-def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: bool) -> type:
+def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: bool,
+                prologue: tuple[str, ...] = ()) -> type:
     if features:
         return builder.container_class(base, forward_source(root, builder.takes_list, builder.train_only,
                                                                   as_list=True), name)
@@ -167,9 +168,10 @@ def _root_class(builder: _Builder, root: Unit, base: type, name: str, features: 
     body = [c for c in root.children if c is not head and not c.train_only]
     evaluated = [o for o in root.outputs if not builder.train_only(o)]
     trunk = Unit("", "", False, root.inputs, list(head.inputs if head is not None else evaluated), body)
-    source = forward_source(trunk, builder.takes_list, builder.train_only, method="forward_features")
+    source = forward_source(trunk, builder.takes_list, builder.train_only, method="forward_features",
+                            prologue=prologue)
     if len(evaluated) == len(root.outputs):
-        source += forward_source(root, builder.takes_list, builder.train_only)
+        source += forward_source(root, builder.takes_list, builder.train_only, prologue=prologue)
         return builder.container_class(base, source, name)
     # Auxiliary heads: training returns (main, aux, ...), eval the main output. TorchScript needs one
     # output type, so a scripted model runs the eval path in both modes (as torchvision's Inception3).
@@ -192,12 +194,15 @@ def _taps(graph: nx.DiGraph) -> list[Tap]:
     return named_taps(graph, names) if names else default_taps(graph)
 
 
-def build_network(graph: nx.DiGraph) -> ArchNet:
-    """The trainable network: forward returns the logits (in training also auxiliary outputs)."""
+def build_network(graph: nx.DiGraph, base: type = None, suffix: str = "", prologue: tuple[str, ...] = ()) -> ArchNet:
+    """The trainable network: forward returns the logits (in training also auxiliary outputs). An optimized
+    graph's model (backends.torch.optimize) gives its own base class (an ArchNet), a class name suffix and
+    the lines its forward methods start with."""
     taps = _taps(graph)
     builder = _Builder(graph, set(graph.graph["outputs"]) | {t.node for t in taps})
     root = module_layout(graph)
-    cls = _root_class(builder, root, ArchNet, _spec_class_name(graph.graph["name"]), features=False)
+    cls = _root_class(builder, root, base or ArchNet, _spec_class_name(graph.graph["name"]) + suffix, features=False,
+                      prologue=prologue)
     model = builder.build(root, cls())
     model._classifier = _classifier(_head(root), graph)
     _describe(model, graph, taps)
@@ -244,8 +249,11 @@ def module_from_graph(graph: nx.DiGraph, seed: int | None = None, features_only:
     """Instantiate the module for a lowered graph, its weights initialised as the spec's `init:` says; a
     seed makes the initial weights reproducible."""
     def make() -> nn.Module:
-        model = build_features(graph, out_indices) if features_only else build_network(graph)
-        return initialise(model, graph)
+        if features_only:
+            return initialise(build_features(graph, out_indices), graph)
+        model = initialise(build_network(graph), graph)
+        model._archspec_ir = graph  # what archspec.optimize(model) rewrites (backends.torch.optimize)
+        return model
 
     if seed is None:
         return make()
