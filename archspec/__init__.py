@@ -29,8 +29,9 @@ def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None
           limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None) -> dict:
     """The dict `archspec stats --json` prints: name, input, output, params, macs, flops, blocks."""
     from .analysis.report import stats_dict
-    spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
-    return stats_dict(spec, graph)
+    with collector_paused():  # the report reads the whole IR once more: one scan afterwards (collector.py)
+        spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
+        return stats_dict(spec, graph)
 
 
 def sweep(spec_or_path: "Spec | str | Path", grid: "Mapping[str, Sequence[Any]]",
