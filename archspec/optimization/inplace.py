@@ -4,7 +4,8 @@ producer's backward not read its output; in eval that does not matter, so more a
 adds run in place too.
 
 A node may overwrite its input when that input is a tensor the model made for it alone: produced by an op
-that returns a new tensor (not a view, not its own input: channel_slice, identity and flatten are out),
+that returns a new tensor (not a view, not its own input: channel_slice, identity, the identity activation
+and flatten are out),
 read by this node only, not a graph output, not the network's input (the caller's tensor), and made in
 the same block use (so a block called on its own never overwrites the tensor it was given). An add
 writes into its first operand, so its result is the same sum in the same order.
@@ -22,9 +23,16 @@ FRESH_OUTPUT = frozenset({"conv2d", "conv_transpose2d", "linear", "batchnorm2d",
                           "scale", "act"})
 
 
+def fresh(graph: nx.DiGraph, name: str) -> bool:
+    """Whether the node returns a new tensor: an op of FRESH_OUTPUT, but not the identity activation (it
+    returns its input)."""
+    this = node(graph, name)
+    return this.op in FRESH_OUTPUT and not (this.op == "act" and this.attrs.get("fn") == "identity")
+
+
 def overwritable(graph: nx.DiGraph, producer: str, reader: str) -> bool:
     """Whether reader may overwrite producer's output (see the module's doc)."""
-    return (producer != graph.graph["input"] and node(graph, producer).op in FRESH_OUTPUT
+    return (producer != graph.graph["input"] and fresh(graph, producer)
             and only_reader(graph, producer, reader)
             and node(graph, producer).block_use == node(graph, reader).block_use)
 

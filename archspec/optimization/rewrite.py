@@ -56,14 +56,29 @@ def bypass(graph: nx.DiGraph, name: str) -> None:
         data = graph.nodes[user]
         data["inputs"] = [producer if i == name else i for i in data["inputs"]]
         graph.add_edge(producer, user)
-    graph.graph["outputs"] = [producer if o == name else o for o in graph.graph["outputs"]]
+    for key in ("outputs", HANDED_OUT):
+        if key in graph.graph:
+            graph.graph[key] = [producer if o == name else o for o in graph.graph[key]]
     graph.remove_node(name)
 
 
+HANDED_OUT = "features_output"  # graph attribute: what forward_features returns (kept up to date by bypass)
+
+
+def handed_out(graph: nx.DiGraph) -> set[str]:
+    """The tensors the model gives its caller: the graph's outputs, and what forward_features returns (the
+    head's input, which forward_head is given and must not change). Recorded on the graph the first time."""
+    if HANDED_OUT not in graph.graph:
+        head = scope_tree(graph).get("head")
+        graph.graph[HANDED_OUT] = list(head.inputs()) if head is not None else []
+    return set(graph.graph["outputs"]) | set(graph.graph[HANDED_OUT])
+
+
 def only_reader(graph: nx.DiGraph, producer: str, reader: str) -> bool:
-    """Whether reader is the one node that reads producer (once), and producer is no graph output."""
+    """Whether reader is the one node that reads producer (once), and producer is not handed out (a graph
+    output, or forward_features' result: no fold moves a head op into the network, nothing overwrites it)."""
     return (list(graph.successors(producer)) == [reader] and node(graph, reader).inputs.count(producer) == 1
-            and producer not in graph.graph["outputs"])
+            and producer not in handed_out(graph))
 
 
 def rebuild(graph: nx.DiGraph, entries: Iterable[tuple[str, dict]]) -> nx.DiGraph:
