@@ -133,15 +133,17 @@ def check_grid(decls: Mapping[str, Any], blocks: Sequence[str], grid: Mapping[st
         if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence) or not raw:
             mistake(name, f"'{name}' needs a non-empty list of values, got {show(raw)}")
             continue
-        kept = []
+        kept, typed_kept = [], []
         for value in raw:
             try:
-                coerce(name, decls[name], value, blocks)
+                typed = coerce(name, decls[name], value, blocks)
             except SpecValueError as exc:
                 mistake(name, exc.message, exc.hint)
                 continue
-            if not any(type(value) is type(k) and value == k for k in kept):
-                kept.append(value)
+            # a duplicate once read as the parameter's type (1 and 1.0 for an int, B(3,3) and B(3, 3)) counts once
+            if not any(type(typed) is type(k) and typed == k for k in typed_kept):
+                typed_kept.append(typed)  # a block keeps its spelling; other values are shown as their type
+                kept.append(value if decls[name].type == "block" else typed)
         names.append(name)
         values.append(tuple(kept))
     if wrong:

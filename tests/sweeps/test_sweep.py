@@ -234,3 +234,13 @@ def test_ctrl_c_stops_the_workers_and_is_raised():
     with pytest.raises(KeyboardInterrupt):
         archspec.sweep(WRN, grid, jobs=2, progress=interrupt)
     assert multiprocessing.active_children() == []
+
+
+def test_a_value_given_twice_in_another_spelling_is_counted_once():
+    """Duplicates are found once values are read as the parameter's type: 10 and 10.0 for an int, B(3,3)
+    and B(3, 3) for a block (which keeps its first spelling)."""
+    result = archspec.sweep(WRN, {"depth": [10, 10.0, 16], "block": ["B(3,3)", "B(3, 3)", "B(1,3,1)"]},
+                            {"size": 8}, jobs=1)
+    assert sorted((row.values["depth"], row.values["block"]) for row in result.rows) == [
+        (10, "B(1,3,1)"), (10, "B(3,3)"), (16, "B(1,3,1)"), (16, "B(3,3)")]
+    assert all(type(row.values["depth"]) is int for row in result.rows)
