@@ -29,7 +29,7 @@ ALLOWED = {
     "expand": {"source", "language", "ops", "ir"},
     "analysis": {"ir", "ops", "language", "source"},
     "pipeline": {"source", "language", "expand", "ir", "analysis", "ops"},
-    "optimization": {"ir", "ops"},
+    "optimization": {"ir", "ops", "analysis"},
     "backends": {"ir", "ops", "analysis", "atomic", "optimization"},
     "interop": {"backends"},
     "sweeps": {"pipeline", "expand", "language", "source"},

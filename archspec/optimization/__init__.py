@@ -20,7 +20,7 @@ from .fold_bn import fold_bn
 from .fold_scale import fold_scale
 from .fuse_siblings import fuse_siblings
 from .inplace import inplace
-from .rewrite import ir_totals
+from ..analysis.report import totals
 
 # The passes, in the order they run: each later pass relies on the earlier ones (a scale folds into the conv
 # its batch norm was folded into; siblings fuse once their batch norms are gone, so their activations meet).
@@ -38,7 +38,7 @@ def optimize_graph(graph: nx.DiGraph, debug: bool = False,
     unknown = [p for p in passes or () if p not in known]
     if unknown:
         raise ValueError(f"unknown optimization pass {unknown[0]!r}; the passes are {', '.join(known)}")
-    before = ir_totals(graph)
+    before = _totals(graph)
     aux = [a["node"] for a in graph.graph.get("aux_outputs", []) if a.get("train_only")]
     aux = aux if passes is None or "eval_only" in passes else []
     changes = {}
@@ -48,6 +48,12 @@ def optimize_graph(graph: nx.DiGraph, debug: bool = False,
         graph, changes[name] = run(graph)
         if debug:
             check(graph, f"the optimization pass {name}")
-    report = {"passes": changes, "before": before, "after": ir_totals(graph),
+    report = {"passes": changes, "before": before, "after": _totals(graph),
               "drops": {"aux_outputs": aux, "training": True}}
     return graph, report
+
+
+def _totals(graph: nx.DiGraph) -> dict:
+    """Nodes, params and MACs (auxiliary heads included: the report compares the graph before and after)."""
+    params, macs = totals(graph, train=True)
+    return {"nodes": graph.number_of_nodes(), "params": params, "macs": macs}

@@ -106,10 +106,3 @@ def fresh_name(graph: nx.DiGraph, base: str) -> str:
         n += 1
         name = f"{base}_{n}"
     return name
-
-
-def ir_totals(graph: nx.DiGraph) -> dict:
-    """Nodes, params and MACs of a graph (what the report compares before and after)."""
-    metas = [graph.nodes[n]["meta"] for n in graph.nodes]
-    return {"nodes": len(metas), "params": sum(m.get("params", 0) for m in metas),
-            "macs": sum(m.get("macs", 0) for m in metas)}

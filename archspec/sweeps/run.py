@@ -92,7 +92,8 @@ def _in_workers(spec: Spec, points: list[dict], jobs: int, progress: Progress | 
     inherit = context.get_start_method() == "fork"
     source = spec if inherit else (spec.file, dict(spec.overrides))
     size = max(1, min(256, len(points) // (jobs * 8)))
-    chunks = [list(enumerate(points))[i:i + size] for i in range(0, len(points), size)]
+    indexed = list(enumerate(points))
+    chunks = [indexed[i:i + size] for i in range(0, len(points), size)]
     out: list[tuple | None] = [None] * len(points)
     pool = context.Pool(jobs, _start_worker, (source, current_limits(), allowed()))
     try:
