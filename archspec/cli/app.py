@@ -4,8 +4,6 @@ the traceback is printed; see cli_errors)."""
 from __future__ import annotations
 
 import json
-import sys
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,12 +11,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .tables import diff_tables, diff_totals, layer_table, summary_footer, summary_table, totals_line
+from .tables import summary_table, totals_line
 from .errors import BUG_EXIT, guard_commands
 from .build import build, BUILD_HELP
 from .sweep import sweep, SWEEP_HELP
+from .render import render, RENDER_HELP
+from .summary import summary, SUMMARY_HELP
+from .diff import diff, DIFF_HELP
 from .common import existing_spec, overrides_from, run_spec, SET_OPT, SPEC_ARG
-from .paths import allow_dirs, output_file, writing_to
+from .paths import allow_dirs
 
 app = typer.Typer(
     help="archspec compiles declarative YAML network specs into a validated graph IR, exact "
@@ -29,110 +30,9 @@ app = typer.Typer(
 
 app.command(help=BUILD_HELP)(build)
 app.command(help=SWEEP_HELP)(sweep)
-
-
-class Level(str, Enum):
-    network = "network"
-    block = "block"
-    layer = "layer"
-
-
-class Format(str, Enum):
-    svg = "svg"
-    png = "png"
-    pdf = "pdf"
-    dot = "dot"
-
-
-RENDER_HELP = ('Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level.\n\n'
-               'Nodes are coloured by kind with a legend, the title carries params, MACs and FLOPs, and in SVG every '
-               'node has a tooltip with its spec location, attributes, shape, params and MACs.')
-
-
-@app.command(help=RENDER_HELP)
-def render(spec: Path = SPEC_ARG,
-           output: Path = typer.Option(..., "--out", "-o", help="The diagram file, e.g. v4.svg (the extension "
-                                       "gives the format unless --format is set).", show_default=False,
-                                       callback=output_file),
-           level: Level = typer.Option(Level.network, "--level", "-l",
-                                       help="network: one node per stage, repeats folded, edges labelled HxWxC; "
-                                            "block: the inside of each block type in the papers' notation; "
-                                            "layer: every primitive op, clustered by block use."),
-           fmt: Optional[Format] = typer.Option(None, "--format", "-f",
-                                                help="svg, png, pdf (need graphviz's `dot`) or dot (the source)."),
-           set_: Optional[List[str]] = SET_OPT) -> None:
-    """Draw SPEC as a diagram (svg, png, pdf or dot) at network, block or layer level."""
-    from .. import compile_spec
-    from ..backends.graphviz.render import FORMATS, render as draw, RenderError, write
-
-    chosen = fmt.value if fmt else output.suffix.lstrip(".").lower()
-    if chosen not in FORMATS:
-        raise typer.BadParameter(f"cannot tell the format from {output.name!r}: use a .svg, .png, .pdf or .dot "
-                                 "name, or --format", param_hint="--out")
-    loaded, graph = run_spec(lambda: compile_spec(spec, overrides_from(set_)))
-    try:
-        with writing_to(output):
-            output.parent.mkdir(parents=True, exist_ok=True)
-            write(draw(loaded, graph, level.value), output, chosen)
-    except RenderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(1)
-    print(f"wrote {output} ({level.value} level, {chosen})")
-
-
-SUMMARY_HELP = ("Print a torchinfo-style table of SPEC's layers, collapsed to --depth, with totals.\n\n"
-                'Columns: name, op or block, output shape, params, MACs, share of MACs. Bold rows hold the rows below '
-                'them; totals give params, MACs and FLOPs = 2 x MACs with the counting convention.')
-
-
-@app.command(help=SUMMARY_HELP)
-def summary(spec: Path = SPEC_ARG,
-            depth: int = typer.Option(2, "--depth", "-d", min=1,
-                                      help="Rows down to this depth of the name hierarchy: 1 = the top-level "
-                                           "stages, 2 = also the block uses inside repeats, and so on."),
-            set_: Optional[List[str]] = SET_OPT) -> None:
-    """Print a torchinfo-style table of SPEC's layers, collapsed to --depth, with totals."""
-    from .. import compile_spec
-
-    loaded, graph = run_spec(lambda: compile_spec(spec, overrides_from(set_)))
-    console = Console(width=max(120, Console().width))
-    console.print(layer_table(loaded.name, graph, depth))
-    console.print(summary_footer(graph), highlight=False)
-
-
-DIFF_HELP = ('Show what changed from spec A to spec B, with the params and MACs delta per stage and in total.\n\n'
-             'Lists parameter values that differ, blocks added, removed or changed (their definitions and how they '
-             'are used), and per stage the block, repeat count and output shape. --set applies to both specs, '
-             '--set-a and --set-b to one (and win over --set). With B left out, A is compared with itself, so '
-             '`archspec diff specs/wrn.yaml --set-b k=4` shows what widening factor 4 changes.\n\n'
-             'Example: archspec diff specs/inception_resnet_v2.yaml specs/inception_resnet_v2_5_10_5.yaml')
-
-
-@app.command(help=DIFF_HELP)
-def diff(spec_a: Path = typer.Argument(..., help="The first spec (A).", show_default=False,
-                                       callback=existing_spec),
-         spec_b: Optional[Path] = typer.Argument(None, help="The second spec (B); leave out to compare A with "
-                                                 "itself under other --set-b values.", show_default=False,
-                                                 callback=existing_spec),
-         set_: Optional[List[str]] = typer.Option(None, "--set", metavar="KEY=VALUE",
-                                                  help="Override a parameter in both specs (repeatable)."),
-         set_a: Optional[List[str]] = typer.Option(None, "--set-a", metavar="KEY=VALUE",
-                                                   help="Override a parameter in A only (wins over --set)."),
-         set_b: Optional[List[str]] = typer.Option(None, "--set-b", metavar="KEY=VALUE",
-                                                   help="Override a parameter in B only (wins over --set)."),
-         ) -> None:
-    """Show what changed from spec A to spec B, with the params and MACs delta per stage and in total."""
-    from .. import compile_spec
-    from ..analysis.diff import diff_specs
-
-    shared = overrides_from(set_)
-    spec_a_loaded, graph_a = run_spec(lambda: compile_spec(spec_a, {**shared, **overrides_from(set_a)}))
-    spec_b_loaded, graph_b = run_spec(lambda: compile_spec(spec_b or spec_a, {**shared, **overrides_from(set_b)}))
-    result = diff_specs(spec_a_loaded, graph_a, spec_b_loaded, graph_b)
-    console = Console(width=max(150, Console().width))
-    for table in diff_tables(result):
-        console.print(table)
-    console.print(diff_totals(result), highlight=False)
+app.command(help=RENDER_HELP)(render)
+app.command(help=SUMMARY_HELP)(summary)
+app.command(help=DIFF_HELP)(diff)
 
 
 @app.command()
