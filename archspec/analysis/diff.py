@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from .report import totals
+from .shape_text import text_shape
 from ..ir.scopes import stages
 from .structure import outermost_block_uses, signature
 
@@ -65,11 +66,6 @@ class SpecDiff:
                     or any(s.status != "same" for s in self.stages))
 
 
-def shape_text(shape) -> str:
-    shape = tuple(shape)
-    return f"{shape[1]}x{shape[2]}x{shape[0]}" if len(shape) == 3 else "x".join(map(str, shape))
-
-
 def diff_stages_of(graph: nx.DiGraph) -> list[Stage]:
     """The top-level stages (scopes.stages) with what a diff compares: block (or op), repeats, output, counts."""
     return [Stage(s.name, s.what, s.count, s.output, s.params, s.macs) for s in stages(graph)]
@@ -82,7 +78,7 @@ def _stage_changes(a: Stage, b: Stage) -> list[str]:
     if a.count != b.count:
         changes.append(f"repeats {a.count} -> {b.count}")
     if a.output != b.output:
-        changes.append(f"output {shape_text(a.output)} -> {shape_text(b.output)}")
+        changes.append(f"output {text_shape(a.output)} -> {text_shape(b.output)}")
     if not changes and (a.params, a.macs) != (b.params, b.macs):
         changes.append("widths or layers inside changed")
     return changes

@@ -4,9 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-
-def shape(shape) -> str:
-    return "x".join(str(d) for d in shape)
+from ..analysis.shape_text import text_shape as shape
 
 
 def _counted_table(title: str, first: str, second: str) -> Table:
@@ -92,7 +90,6 @@ def signed(n: int) -> str:
 
 
 def diff_tables(result) -> list[Table]:
-    from ..analysis.diff import shape_text
 
     tables = []
     if result.values:
@@ -119,12 +116,12 @@ def diff_tables(result) -> list[Table]:
 
     stages = Table(title=f"stages: {result.a} (A) -> {result.b} (B)", title_justify="left")
     for column, justify in (("stage", "left"), ("status", "left"), ("block (A -> B)", "left"),
-                            ("output HxWxC (A -> B)", "left"), ("params A", "right"), ("params B", "right"),
+                            ("output CxHxW (A -> B)", "left"), ("params A", "right"), ("params B", "right"),
                             ("params delta", "right"), ("MACs delta", "right")):
         stages.add_column(column, justify=justify, no_wrap=justify == "right")
     for s in result.stages:
-        out_a = shape_text(s.a.output) if s.a else ""
-        out_b = shape_text(s.b.output) if s.b else ""
+        out_a = shape(s.a.output) if s.a else ""
+        out_b = shape(s.b.output) if s.b else ""
         status = s.status + (" (inside)" if s.changes == ["widths or layers inside changed"] else "")
         stages.add_row(s.name, status, arrow(kind(s.a), kind(s.b)), arrow(out_a, out_b),
                        f"{s.a.params:,}" if s.a else "", f"{s.b.params:,}" if s.b else "",

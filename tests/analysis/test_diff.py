@@ -49,7 +49,7 @@ def test_blocks_and_values_between_irv2_and_its_variant(irv2):
 def test_same_spec_with_other_parameters():
     result = diff(WRN, WRN, set_b={"k": 4, "depth": 16})
     stages = {s.name: s for s in result.stages}
-    assert "output 32x32x160 -> 32x32x64" in stages["stage1"].changes and "repeats 4 -> 2" in stages["stage1"].changes
+    assert "output 160x32x32 -> 64x32x32" in stages["stage1"].changes and "repeats 4 -> 2" in stages["stage1"].changes
     assert stages["conv1"].status == "same" and stages["head"].status == "changed"
     block = next(b for b in result.blocks if b.name == "B")
     assert block.status == "uses changed" and block.uses == (12, 6)
@@ -85,7 +85,7 @@ def test_diff_command_prints_the_tables_and_totals():
 def test_diff_command_set_applies_to_both_and_set_a_b_to_one():
     result = runner.invoke(app, ["diff", str(WRN), "--set", "depth=16", "--set-a", "k=2", "--set-b", "k=4"])
     assert result.exit_code == 0, result.output
-    assert "k" in result.output and "32x32x32 -> 32x32x64" in result.output and "depth" not in result.output.split(
+    assert "k" in result.output and "32x32x32 -> 64x32x32" in result.output and "depth" not in result.output.split(
         "blocks:")[0]
     bad = runner.invoke(app, ["diff", str(WRN), "--set-b", "depth=17"])
     assert bad.exit_code == 1 and "depth 17" in bad.output

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import archspec
-from archspec.backends.graphviz.labels import hwc
+from archspec.analysis.shape_text import diagram_shape
 from archspec.backends.graphviz.render import RenderError, render, write
 from archspec.cli.app import app
 from archspec.analysis.report import totals
@@ -50,7 +50,7 @@ def test_network_level_of_every_spec(spec_path):
     units = network_units(graph)
     assert set(dot.nodes) == {u.name for u in units} | {"input"} | {
         f"__output{i}" for i in range(len(graph.graph["outputs"]))}
-    shapes = {hwc(graph.nodes[n]["meta"]["shape"]) for n in graph.nodes}
+    shapes = {diagram_shape(graph.nodes[n]["meta"]["shape"]) for n in graph.nodes}
     for a, b, attrs in dot.edges:
         assert attrs["label"] in shapes, (a, b)  # every edge carries the tensor shape, HxWxC
     for unit in units:

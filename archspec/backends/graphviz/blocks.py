@@ -8,7 +8,8 @@ import networkx as nx
 
 from ...ir.scopes import exits, external_inputs, scope_tree
 from ...analysis.structure import block_types, BlockType, conv_unit
-from .labels import (act_text, conv_text, counts_text, fill, FONT, group_tooltip, html, hwc, node_tooltip,
+from ...analysis.shape_text import diagram_shape
+from .labels import (act_text, conv_text, counts_text, fill, FONT, group_tooltip, html, node_tooltip,
                      op_category, op_text, tip)
 from .common import add_legend, emit, GREY, nest, new_digraph, order_merge
 
@@ -96,7 +97,7 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_lin
     sources = external_inputs(graph, bt.nodes)
     for k, producer in enumerate(sources):
         owner[producer] = f"__in{k}__{bt.first}"
-        shape = hwc(graph.nodes[producer]["meta"]["shape"])
+        shape = diagram_shape(graph.nodes[producer]["meta"]["shape"])
         dot.node(owner[producer], label=html(("Input", 10, None), (shape, 9, GREY)), shape="ellipse",
                  fillcolor=fill("io"), tooltip=tip(f"input of {bt.first}: {producer}, {shape}"))
 
@@ -108,7 +109,7 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_lin
         extra = {"width": "0.3", "fontsize": "14", "margin": "0.02"} if shape == "circle" else {}
         tooltip = "\n\n".join(node_tooltip(graph, m) for m in members)
         if len(members) > 1:
-            output = hwc(graph.nodes[members[-1]]["meta"]["shape"])
+            output = diagram_shape(graph.nodes[members[-1]]["meta"]["shape"])
             parts = " + ".join(tree[item].relative(m) for m in members)
             tooltip = f"{item}: conv unit ({parts}), output {output}\n\n" \
                 + tooltip
@@ -130,7 +131,7 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_lin
                     dot.edge(owner[producer], item)
     out = f"__out__{bt.first}"
     final = exits(graph, bt.nodes)[-1]
-    shape = hwc(graph.nodes[final]["meta"]["shape"])
+    shape = diagram_shape(graph.nodes[final]["meta"]["shape"])
     dot.node(out, label=html(("Output", 10, None), (shape, 9, GREY)), shape="ellipse", fillcolor=fill("io"),
              tooltip=tip(f"output of {bt.first}: {final}, {shape}"))
     dot.edge(owner[final], out)
@@ -141,8 +142,8 @@ def _cluster_label(graph: nx.DiGraph, bt: BlockType, ambiguous: bool, spec) -> s
     params = sum(graph.nodes[n]["meta"]["params"] for n in bt.nodes)
     macs = sum(graph.nodes[n]["meta"]["macs"] for n in bt.nodes)
     sources = external_inputs(graph, bt.nodes)
-    shapes = (f"{hwc(graph.nodes[sources[0]]['meta']['shape'])} -> " if sources else "") + \
-        hwc(graph.nodes[exits(graph, bt.nodes)[-1]]["meta"]["shape"])
+    shapes = (f"{diagram_shape(graph.nodes[sources[0]]['meta']['shape'])} -> " if sources else "") + \
+        diagram_shape(graph.nodes[exits(graph, bt.nodes)[-1]]["meta"]["shape"])
     return html(*_title(graph, bt, ambiguous, spec), (f"{shapes} · per use: {counts_text(params, macs)}", 9, GREY))
 
 

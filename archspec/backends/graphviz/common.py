@@ -11,7 +11,8 @@ import networkx as nx
 from ...analysis.report import totals
 from ...atomic import atomic_write
 from ...ir.scopes import Scope, scope_tree
-from .labels import CATEGORIES, FONT, hwc, legend_table, short
+from ...analysis.shape_text import diagram_shape
+from .labels import CATEGORIES, FONT, legend_table, short
 
 LEVELS = ("network", "block", "layer")
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -42,7 +43,7 @@ def graph_label(graph: nx.DiGraph, level: str, categories: list[str] = (), dashe
     shape = graph.nodes[graph.graph["input"]]["meta"]["shape"]
     counts = (f"params {params:,} ({short(params)}) · MACs {macs:,} ({short(macs)}) · "
               f"FLOPs = 2 x MACs {2 * macs:,} ({short(2 * macs)})")
-    rows = [f'<font point-size="16"><b>{escape(graph.graph["name"])} ({level} level), input {hwc(shape)}</b></font>',
+    rows = [f'<font point-size="16"><b>{escape(graph.graph["name"])} ({level} level), input {diagram_shape(shape)}</b></font>',
             f'<font point-size="11">{escape(counts)}</font>']
     if train != macs:
         rows.append(f'<font point-size="10" color="{GREY}">MACs in training, with auxiliary heads: '

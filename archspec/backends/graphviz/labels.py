@@ -5,6 +5,7 @@ from html import escape
 
 import networkx as nx
 
+from ...analysis.shape_text import diagram_shape
 from ...ops import OPS
 from ...ops.conv2d import conv_text  # noqa: F401  (the diagram modules import it from here)
 
@@ -34,15 +35,6 @@ def op_category(op: str) -> str:
 
 def fill(category: str) -> str:
     return CATEGORIES[category][0]
-
-
-def hwc(shape) -> str:
-    """(C, H, W) -> '35x35x384' as the papers write it; a flat (F,) -> 'F'."""
-    shape = tuple(shape)
-    if len(shape) == 3:
-        c, h, w = shape
-        return f"{h}x{w}x{c}"
-    return "x".join(str(d) for d in shape)
 
 
 def short(n: float) -> str:
@@ -110,7 +102,7 @@ def node_tooltip(graph: nx.DiGraph, name: str) -> str:
     lines += [f"  {t}" for t in src.get("trace", [])]
     if data["attrs"]:
         lines.append("attrs: " + _attr_text(data["attrs"]))
-    lines.append(f"output: {hwc(meta.get('shape', ()))} (HxWxC)")
+    lines.append(f"output: {diagram_shape(meta.get('shape', ()))} (HxWxC)")
     lines.append(f"params: {meta.get('params', 0):,}")
     lines.append(f"MACs: {meta.get('macs', 0):,}")
     if meta.get("train_only"):
@@ -122,7 +114,7 @@ def group_tooltip(graph: nx.DiGraph, title: str, nodes: list[str], extra: list[s
     """A summary of a group of nodes: title, extra lines, output shape and summed counts."""
     params = sum(graph.nodes[n]["meta"]["params"] for n in nodes)
     macs = sum(graph.nodes[n]["meta"]["macs"] for n in nodes)
-    lines = [title, *extra, f"output: {hwc(graph.nodes[nodes[-1]]['meta']['shape'])} (HxWxC)",
+    lines = [title, *extra, f"output: {diagram_shape(graph.nodes[nodes[-1]]['meta']['shape'])} (HxWxC)",
              f"params: {params:,}", f"MACs: {macs:,}", f"ops: {len(nodes)}"]
     return "\n".join(lines)
 

@@ -6,7 +6,8 @@ import networkx as nx
 
 from ...ir.scopes import scope_tree, stages, unfold
 from ...analysis.structure import is_block_like
-from .labels import counts_text, fill, FONT, group_tooltip, html, hwc, node_tooltip, op_category, op_text, tip
+from ...analysis.shape_text import diagram_shape
+from .labels import counts_text, fill, FONT, group_tooltip, html, node_tooltip, op_category, op_text, tip
 from .common import add_legend, emit, GREY, nest, new_digraph, order_merge
 
 
@@ -32,7 +33,7 @@ def layer_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
         category = op_category(data["op"])
         used.add(category)
         rel = tree[cluster].relative(name)
-        detail = " · ".join(filter(None, (rel, hwc(meta["shape"]), counts_text(meta["params"], meta["macs"]))))
+        detail = " · ".join(filter(None, (rel, diagram_shape(meta["shape"]), counts_text(meta["params"], meta["macs"]))))
         target.node(name, label=html((op_text(data), 11, None), (detail, 9, GREY)), fillcolor=fill(category),
                     style="filled,rounded" + (",dashed" if meta.get("train_only") else ""),
                     tooltip=tip(node_tooltip(graph, name)))

@@ -8,7 +8,8 @@ import networkx as nx
 from ...analysis.report import totals
 from ...ir.scopes import external_inputs
 from ...analysis.structure import network_units, Unit, unit_of
-from .labels import (conv_text, counts_text, fill, group_tooltip, html, hwc, node_tooltip, op_category, op_text,
+from ...analysis.shape_text import diagram_shape
+from .labels import (conv_text, counts_text, fill, group_tooltip, html, node_tooltip, op_category, op_text,
                      tip)
 from .blocks import block_diagram
 from .common import add_legend, FORMATS, GREY, INSTALL_HINT, LEVELS, new_digraph, RenderError, write
@@ -102,7 +103,7 @@ def network_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
     for unit in units:
         for producer in external_inputs(graph, unit.nodes):
             dashed = _train_only(graph, unit.nodes)
-            dot.edge(owner[producer], unit.name, label=hwc(graph.nodes[producer]["meta"]["shape"]),
+            dot.edge(owner[producer], unit.name, label=diagram_shape(graph.nodes[producer]["meta"]["shape"]),
                      **({"style": "dashed", "weight": "0"} if dashed else {}))
     several = len(graph.graph["outputs"]) - len(graph.graph.get("aux_outputs", [])) > 1
     for i, out in enumerate(graph.graph["outputs"]):
@@ -110,7 +111,7 @@ def network_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
         text = "Auxiliary output" if aux else f"Output {i}" if several else "Output"
         dot.node(f"__output{i}", label=html((text, None, None)), shape="ellipse", fillcolor=fill("io"),
                  style="filled,dashed" if aux else "filled", tooltip=tip(f"{text}: {out}"))
-        dot.edge(owner[out], f"__output{i}", label=hwc(graph.nodes[out]["meta"]["shape"]),
+        dot.edge(owner[out], f"__output{i}", label=diagram_shape(graph.nodes[out]["meta"]["shape"]),
                  **({"style": "dashed"} if aux else {}))
     add_legend(dot, graph, "network", used, dashed_note=bool(graph.graph.get("aux_outputs")))
     return dot
