@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..ir.node import node, nodes
+from ..ops import OPS
 from ..ir.scopes import scope_tree
 
 
@@ -46,19 +47,48 @@ def runs_in_place(graph: nx.DiGraph, name: str, protected: set[str]) -> bool:
 
 
 def in_place_ops(graph: nx.DiGraph) -> set[str]:
-    """The ops the whole network's model (build_model) runs in place."""
+    """The ops the whole network's model (build_model) runs in place (only ReLU-like ops are candidates,
+    so the feature taps protecting producers are found only when there is one)."""
+    candidates = [n for n in nodes(graph) if n.opdef.inplace_capable(n.attrs)]
+    if not candidates:
+        return set()
     from .features import spec_taps
     protected = set(graph.graph["outputs"]) | {t.node for t in spec_taps(graph)}
-    return {n.name for n in nodes(graph) if runs_in_place(graph, n.name, protected)}
+    return {n.name for n in candidates if runs_in_place(graph, n.name, protected)}
 
 
-def storage_roots(graph: nx.DiGraph, training: bool, inplace: set[str]) -> dict[str, str]:
+@dataclass(frozen=True)
+class _Op:
+    """What the sums read of one node, read once."""
+
+    name: str
+    opdef: object
+    attrs: dict  # with inplace: True where the model runs it in place
+    inputs: list
+    input_shapes: list
+    shape: tuple
+    params: int
+    train_only: bool
+
+
+def _ops(graph: nx.DiGraph, inplace: set[str] | None) -> list[_Op]:
+    inplace = in_place_ops(graph) if inplace is None else inplace
+    data = dict(graph.nodes(data=True))
+    out = []
+    for name, d in data.items():
+        attrs = {**d["attrs"], "inplace": True} if name in inplace else d["attrs"]
+        meta = d["meta"]
+        out.append(_Op(name, OPS[d["op"]], attrs, d["inputs"], [tuple(data[i]["meta"]["shape"]) for i in d["inputs"]],
+                       tuple(meta["shape"]), meta["params"], bool(meta.get("train_only"))))
+    return out
+
+
+def storage_roots(ops: list[_Op], training: bool) -> dict[str, str]:
     """op -> the op whose output storage its output lives in (itself unless it aliases its input)."""
     roots: dict[str, str] = {}
-    for n in nodes(graph):
-        attrs = {**n.attrs, "inplace": True} if n.name in inplace else n.attrs
-        aliases = n.inputs and n.opdef.aliases_input(attrs, [node(graph, i).shape for i in n.inputs], training)
-        roots[n.name] = roots[n.inputs[0]] if aliases else n.name
+    for op in ops:
+        aliases = op.inputs and op.opdef.aliases_input(op.attrs, op.input_shapes, training)
+        roots[op.name] = roots[op.inputs[0]] if aliases else op.name
     return roots
 
 
@@ -72,42 +102,41 @@ class Footprint:
     def bytes(self, batch: int, itemsize: int) -> int:
         return sum((size or itemsize) * (batch if per_sample else 1) * count for size, per_sample, count in self.parts)
 
-    def elements(self) -> int:
-        """Per-sample elements in the activations' dtype (what a table of elements shows)."""
-        return sum(count for size, per_sample, count in self.parts if not size and per_sample)
 
-
-def saved_for_backward(graph: nx.DiGraph, input_grad: bool = False) -> Footprint:
+def saved_for_backward(graph: nx.DiGraph, input_grad: bool = False, inplace: set[str] | None = None) -> Footprint:
     """What autograd keeps from a training forward for backward (module docstring); input_grad: the
-    network's input needs a gradient too (an adversarial example, a network used inside another)."""
-    inplace = in_place_ops(graph)
-    roots = storage_roots(graph, True, inplace)
+    network's input needs a gradient too (an adversarial example, a network used inside another);
+    inplace: in_place_ops(graph), where the caller has it."""
+    ops = _ops(graph, inplace)
+    roots = storage_roots(ops, True)
     needs_grad: dict[str, bool] = {}
-    kept: set[str] = set()
+    kept: dict[str, int] = {}
     own: Counter = Counter()
-    for n in nodes(graph):
-        needs_grad[n.name] = (n.meta["params"] > 0 or any(needs_grad[i] for i in n.inputs)
-                              or (input_grad and n.name == graph.graph["input"]))
-        if not needs_grad[n.name]:
+    for op in ops:
+        needs_grad[op.name] = (op.params > 0 or any(needs_grad[i] for i in op.inputs)
+                               or (input_grad and op.name == graph.graph["input"]))
+        if not needs_grad[op.name]:
             continue
-        attrs = {**n.attrs, "inplace": True} if n.name in inplace else n.attrs
-        for saved in n.opdef.saves(attrs, [node(graph, i).shape for i in n.inputs], n.shape):
+        for saved in op.opdef.saves(op.attrs, op.input_shapes, op.shape):
             if saved.of == "own":
                 own[(saved.itemsize or 0, saved.per_sample)] += saved.elements
             else:
-                kept.add(roots[n.name if saved.of == "output" else n.inputs[saved.of]])
-    own[(0, True)] += sum(math.prod(node(graph, r).shape) for r in kept)
+                kept[roots[op.name if saved.of == "output" else op.inputs[saved.of]]] = 0
+    sizes = {op.name: math.prod(op.shape) for op in ops}
+    own[(0, True)] += sum(sizes[root] for root in kept)
     return Footprint(tuple((size, per_sample, count) for (size, per_sample), count in sorted(own.items()) if count))
 
 
-def inference_peak(graph: nx.DiGraph, itemsize: int) -> int:
-    """Per-sample bytes an eval forward holds at its peak, activations of `itemsize` bytes (module docstring)."""
-    run = [n for n in nodes(graph) if not n.train_only]
-    order = {n.name: i for i, n in enumerate(run)}
-    roots = storage_roots(graph, False, in_place_ops(graph))
+def inference_peak(graph: nx.DiGraph, itemsizes=(4,), inplace: set[str] | None = None) -> dict[int, int]:
+    """Per-sample bytes an eval forward holds at its peak, for activations of each of `itemsizes` bytes
+    (module docstring); inplace: in_place_ops(graph), where the caller has it."""
+    ops = _ops(graph, inplace)
+    roots = storage_roots(ops, False)
+    run = [op for op in ops if not op.train_only]
+    order = {op.name: i for i, op in enumerate(run)}
     last: dict[str, int] = {}
-    for i, n in enumerate(run):
-        for name in [n.name, *n.inputs]:
+    for i, op in enumerate(run):
+        for name in [op.name, *op.inputs]:
             last[roots[name]] = i
     for scope in scope_tree(graph).root.walk():  # a module's caller holds its inputs until it returns
         inside = [order[n] for n in scope.nodes() if n in order]
@@ -119,15 +148,18 @@ def inference_peak(graph: nx.DiGraph, itemsize: int) -> int:
     for root, i in last.items():
         dies.setdefault(i, []).append(root)
     live: dict[str, int] = {}
-    held = peak = 0
-    for i, n in enumerate(run):
-        root = roots[n.name]
+    held = 0  # elements in the activations' dtype
+    peak = dict.fromkeys(itemsizes, 0)
+    for i, op in enumerate(run):
+        root = roots[op.name]
         if root not in live:
-            live[root] = math.prod(n.shape) * itemsize
+            live[root] = math.prod(op.shape)
             held += live[root]
-        inputs = [node(graph, x).shape for x in n.inputs]
-        scratch = sum((s.itemsize or itemsize) * s.elements for s in n.opdef.scratch(n.attrs, inputs, n.shape))
-        peak = max(peak, held + scratch)
+        scratch = op.opdef.scratch(op.attrs, op.input_shapes, op.shape)
+        for size in itemsizes:
+            total = held * size + sum((s.itemsize or size) * s.elements for s in scratch)
+            if total > peak[size]:
+                peak[size] = total
         for root in dies.get(i, ()):
             held -= live.pop(root)
     return peak

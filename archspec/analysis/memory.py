@@ -21,7 +21,7 @@ import networkx as nx
 from ..errors import Diagnostic, Location, SpecError
 from ..ir.node import nodes
 from ..limits import current as limits
-from .activations import Footprint, inference_peak, saved_for_backward
+from .activations import Footprint, in_place_ops, inference_peak, saved_for_backward
 
 FP32_BYTES = 4
 DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}  # --dtype -> bytes per element
@@ -67,8 +67,10 @@ def estimate(graph: nx.DiGraph, activations: bool = False) -> MemoryEstimate:
         elements += math.prod(n.shape)
     if not activations:
         return MemoryEstimate(params, buffers, elements, tuple(buffer_bytes.items()))
-    return MemoryEstimate(params, buffers, elements, tuple(buffer_bytes.items()), saved_for_backward(graph),
-                          tuple((size, inference_peak(graph, size)) for size in buffer_bytes))
+    inplace = in_place_ops(graph)
+    peaks = inference_peak(graph, tuple(buffer_bytes), inplace)
+    return MemoryEstimate(params, buffers, elements, tuple(buffer_bytes.items()),
+                          saved_for_backward(graph, False, inplace), tuple(peaks.items()))
 
 
 def available_memory() -> int | None:

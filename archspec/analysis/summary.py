@@ -3,9 +3,8 @@ parameter totals (trainable, not trainable, buffers) and the memory a model take
 (analysis.memory). `Summary.to_dict()` is what `archspec summary --json` prints (docs/summary.md)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import math
+from dataclasses import dataclass, field
 
 import networkx as nx
 

@@ -155,3 +155,11 @@ def test_summary_command_does_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code, str(V4)], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.stderr == "" and '"batch": 4' in result.stdout
+
+
+def test_an_auxiliary_head_adds_to_training_memory_but_not_to_the_inference_peak():
+    v3 = ROOT / "specs" / "inception_v3.yaml"
+    plain, aux = archspec.summary(v3, depth=1), archspec.summary(v3, {"aux": True}, depth=1)
+    assert aux.memory["activations_inference"] == plain.memory["activations_inference"]  # eval skips the head
+    assert aux.memory["activations_training"] > plain.memory["activations_training"]
+    assert aux.totals["params"] > plain.totals["params"]
