@@ -21,8 +21,8 @@ with collector_paused(settle="oldest"):
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
-           "explain", "load_library", "load_spec", "optimize",
-           "lower", "register_op", "stats", "sweep"]
+           "diff", "explain", "load_library", "load_spec", "optimize",
+           "lower", "register_op", "stats", "summary", "sweep"]
 
 
 def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *,
@@ -32,6 +32,33 @@ def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None
     with collector_paused():  # the report reads the whole IR once more: one scan afterwards (collector.py)
         spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
         return stats_dict(spec, graph)
+
+
+def summary(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *, depth: int = 2,
+            batch: int = 1, dtype: str = "float32", limits: "Limits | Mapping[str, int] | None" = None,
+            allow_dirs: "Sequence[str | Path] | None" = None):
+    """The layer summary `archspec summary` prints, as data: an archspec.analysis.summary.Summary with rows to
+    `depth` (shapes, kernels, params, MACs), totals (trainable, non-trainable, buffers) and the memory in
+    bytes at `batch` and `dtype` (float32, float16, bfloat16, float64); .to_dict() is `--json`'s object.
+    Nothing is allocated (docs/summary.md)."""
+    from .analysis.summary import summarize
+    with collector_paused():
+        spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
+        return summarize(spec.name, graph, depth, batch, dtype)
+
+
+def diff(a: "Spec | str | Path", b: "Spec | str | Path | None" = None, overrides: Mapping[str, Any] | None = None, *,
+         overrides_a: Mapping[str, Any] | None = None, overrides_b: Mapping[str, Any] | None = None,
+         limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None):
+    """What `archspec diff` shows, as data: an archspec.analysis.diff.SpecDiff (parameter values, blocks,
+    stages, params and MACs of A and B); .to_dict() is `--json`'s object. overrides apply to both specs,
+    overrides_a / overrides_b to one (and win); b=None compares a with itself under overrides_b."""
+    from .analysis.diff import diff_specs
+    shared = dict(overrides or {})
+    spec_a, graph_a = compile_spec(a, {**shared, **dict(overrides_a or {})}, limits=limits, allow_dirs=allow_dirs)
+    spec_b, graph_b = compile_spec(a if b is None else b, {**shared, **dict(overrides_b or {})}, limits=limits,
+                                   allow_dirs=allow_dirs)
+    return diff_specs(spec_a, graph_a, spec_b, graph_b)
 
 
 def sweep(spec_or_path: "Spec | str | Path", grid: "Mapping[str, Sequence[Any]]",

@@ -7,10 +7,38 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .report import totals
+from .report import CONVENTION, totals
 from .shape_text import text_shape
 from ..ir.scopes import stages
 from .structure import outermost_block_uses, signature
+
+
+DIFF_VERSION = 1  # the JSON format's version (docs/summary.md): raised when a key changes meaning or goes away
+
+
+class _Missing:
+    """A parameter one of the two specs does not declare: '-' in tables, null in JSON."""
+
+    def __str__(self) -> str:
+        return "-"
+
+    __repr__ = __str__
+
+
+MISSING = _Missing()
+
+
+def json_value(value):
+    """A parameter value as JSON data: scalars and lists as they are, MISSING as None, anything else as text."""
+    if value is MISSING:
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -23,6 +51,10 @@ class Stage:
     output: tuple[int, ...]
     params: int
     macs: int
+
+    def to_dict(self) -> dict:
+        return {"block": self.block, "count": self.count, "output_shape": list(self.output), "params": self.params,
+                "macs": self.macs}
 
 
 @dataclass
@@ -64,6 +96,20 @@ class SpecDiff:
     def changed(self) -> bool:
         return bool(self.values or any(b.status != "same" for b in self.blocks)
                     or any(s.status != "same" for s in self.stages))
+
+    def to_dict(self) -> dict:
+        """The JSON form `archspec diff --json` prints (docs/summary.md): output shapes as lists (C, H, W)."""
+        (pa, pb), (ma, mb) = self.params, self.macs
+        return {"version": DIFF_VERSION, "a": self.a, "b": self.b, "changed": self.changed,
+                "params": {"a": pa, "b": pb, "delta": pb - pa}, "macs": {"a": ma, "b": mb, "delta": mb - ma},
+                "flops": {"a": 2 * ma, "b": 2 * mb, "delta": 2 * (mb - ma)},
+                "values": [{"name": k, "a": json_value(va), "b": json_value(vb)} for k, va, vb in self.values],
+                "blocks": [{"name": b.name, "status": b.status, "uses": {"a": b.uses[0], "b": b.uses[1]},
+                            "changes": list(b.changes)} for b in self.blocks],
+                "stages": [{"name": s.name, "status": s.status, "changes": list(s.changes),
+                            "a": s.a.to_dict() if s.a else None, "b": s.b.to_dict() if s.b else None,
+                            "params_delta": s.params_delta, "macs_delta": s.macs_delta} for s in self.stages],
+                "convention": CONVENTION}
 
 
 def diff_stages_of(graph: nx.DiGraph) -> list[Stage]:
@@ -142,12 +188,12 @@ def _uses_changes(ia: list[tuple], ib: list[tuple]) -> list[str]:
 
 
 def diff_values(spec_a, spec_b) -> list[tuple[str, object, object]]:
-    """(name, A's value, B's value) for every parameter whose value differs ('-' where one lacks it)."""
+    """(name, A's value, B's value) for every parameter whose value differs (MISSING where one lacks it)."""
     a, b = dict(spec_a.params), dict(spec_b.params)
     out = []
     for key in dict.fromkeys([*a, *b]):
-        va, vb = a.get(key, "-"), b.get(key, "-")
-        if str(va) != str(vb):
+        va, vb = a.get(key, MISSING), b.get(key, MISSING)
+        if (va is MISSING) != (vb is MISSING) or str(va) != str(vb):
             out.append((key, va, vb))
     return out
 

@@ -98,6 +98,12 @@ def default_taps(graph: nx.DiGraph) -> list[Tap]:
     return [_tap(graph, tapped, _outermost_scope(graph, tapped), reduction) for _, tapped in sorted(chosen.items())]
 
 
+def spec_taps(graph: nx.DiGraph) -> list[Tap]:
+    """The spec's `features:` taps where it names them, else one per stride (default_taps)."""
+    names = graph.graph.get("feature_taps")
+    return named_taps(graph, names) if names else default_taps(graph)
+
+
 def _outermost_scope(graph: nx.DiGraph, name: str) -> str:
     for scope in scope_tree(graph).enclosing(name):  # outermost first
         if scope.outputs() == [name]:

@@ -1,11 +1,13 @@
 """What a model built from a counted IR would allocate, estimated without allocating, and the refusal
-`build_model` applies before any tensor exists.
+`build_model` applies before any tensor exists. The one source of the memory figures `archspec summary`
+prints and `build_model(..., batch=N)` checks.
 
-Weights: every parameter and buffer (BatchNorm's running statistics, from each op's `buffers`) in
-fp32. A training step at batch B also holds the gradients (as many as the parameters) and, for
-backward, at most one activation per op output: the sum of every node's output at batch B, an upper
-estimate (in-place ReLUs share their input's storage; autograd kept 57% to 76% of it on the shipped
-ResNet-50, WRN-16-2, Inception-v3 and v4). Allocator slack and workspaces are not in it.
+Weights: every parameter and buffer (BatchNorm's running statistics, from each op's `buffers`), at the
+model's dtype (num_batches_tracked stays int64). A training step at batch B also holds the gradients (as
+many as the parameters) and what autograd keeps for backward (analysis.activations.saved_for_backward,
+each op's `saves`: equal to the bytes saved-tensor hooks see on the shipped specs); an inference forward
+holds its peak of activations (analysis.activations.inference_peak). Optimizer state (SGD momentum: one
+more copy of the parameters, Adam: two), allocator slack and workspaces inside ops are not in it.
 """
 from __future__ import annotations
 
@@ -19,8 +21,10 @@ import networkx as nx
 from ..errors import Diagnostic, Location, SpecError
 from ..ir.node import nodes
 from ..limits import current as limits
+from .activations import Footprint, in_place_ops, inference_peak, saved_for_backward
 
 FP32_BYTES = 4
+DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}  # --dtype -> bytes per element
 
 
 @dataclass(frozen=True)
@@ -28,22 +32,45 @@ class MemoryEstimate:
     params: int  # trainable elements
     buffers: int  # elements of buffers
     activations: int  # elements of every op output at batch 1
+    buffer_bytes_at: tuple[tuple[int, int], ...] = ()  # (itemsize, bytes of the buffers at it)
+    saved: Footprint | None = None  # what a training forward keeps for backward (estimate(activations=True))
+    peak_at: tuple[tuple[int, int], ...] = ()  # (itemsize, per-sample bytes an eval forward holds at its peak)
 
-    def weight_bytes(self) -> int:
-        return FP32_BYTES * (self.params + self.buffers)
+    def weight_bytes(self, itemsize: int = FP32_BYTES) -> int:
+        return itemsize * self.params + self.buffer_bytes(itemsize)
 
-    def training_bytes(self, batch: int) -> int:
-        """Weights, their gradients and the activations a training step keeps at this batch size."""
-        return self.weight_bytes() + FP32_BYTES * (self.params + batch * self.activations)
+    def buffer_bytes(self, itemsize: int = FP32_BYTES) -> int:
+        return dict(self.buffer_bytes_at).get(itemsize, itemsize * self.buffers)
+
+    def training_bytes(self, batch: int, itemsize: int = FP32_BYTES) -> int:
+        """Weights, their gradients and what autograd keeps for backward at this batch size."""
+        return self.weight_bytes(itemsize) + itemsize * self.params + self.saved.bytes(batch, itemsize)
+
+    def inference_bytes(self, batch: int, itemsize: int = FP32_BYTES) -> int:
+        """Weights and the activations an eval forward holds at its peak."""
+        return self.weight_bytes(itemsize) + self.peak_bytes(batch, itemsize)
+
+    def peak_bytes(self, batch: int, itemsize: int = FP32_BYTES) -> int:
+        """The activations an eval forward holds at its peak (estimate(activations=True))."""
+        return batch * dict(self.peak_at)[itemsize]
 
 
-def estimate(graph: nx.DiGraph) -> MemoryEstimate:
-    params = buffers = activations = 0
+def estimate(graph: nx.DiGraph, activations: bool = False) -> MemoryEstimate:
+    """Counts of the weights; with activations=True also what training saves and inference's peak."""
+    params = buffers = elements = 0
+    buffer_bytes = dict.fromkeys(sorted(set(DTYPES.values())), 0)
     for n in nodes(graph):
         params += n.meta["params"]
         buffers += n.opdef.buffers(n.attrs)
-        activations += math.prod(n.shape)
-    return MemoryEstimate(params, buffers, activations)
+        for size in buffer_bytes:
+            buffer_bytes[size] += n.opdef.buffer_bytes(n.attrs, size)
+        elements += math.prod(n.shape)
+    if not activations:
+        return MemoryEstimate(params, buffers, elements, tuple(buffer_bytes.items()))
+    inplace = in_place_ops(graph)
+    peaks = inference_peak(graph, tuple(buffer_bytes), inplace)
+    return MemoryEstimate(params, buffers, elements, tuple(buffer_bytes.items()),
+                          saved_for_backward(graph, False, inplace), tuple(peaks.items()))
 
 
 def available_memory() -> int | None:
@@ -113,7 +140,7 @@ def check_allocation(graph: nx.DiGraph, batch: int | None = None) -> MemoryEstim
     batch, a training step's gradients and activations) exceed the `memory` limit or, without one, the
     memory available now. Located at the op with the most parameters. Returns the estimate."""
     check_representable(graph)
-    est = estimate(graph)
+    est = estimate(graph, activations=batch is not None)
     biggest = max(nodes(graph), key=lambda n: n.meta["params"], default=None)
     where, path = _location(graph, biggest)
     hint = "`archspec stats` counts it without allocating; raise the limit with --limit or limits= if you mean it"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from ..analysis.shape_text import text_shape as shape
+from ..analysis.shape_text import BATCHED_TEXT_ORDER, text_shape as shape
 
 
 def _counted_table(title: str, first: str, second: str) -> Table:
@@ -39,33 +39,73 @@ def totals_line(stats: dict) -> str:
     return line
 
 
-def layer_table(name: str, graph, depth: int) -> Table:
-    from ..analysis.summary import summary_rows, summary_totals
+SUMMARY_COLUMNS = {  # --columns name -> (header, justify); the name column always comes first
+    "kind": ("op / block", "left"), "input": (f"input {BATCHED_TEXT_ORDER}", "left"),
+    "output": (f"output {BATCHED_TEXT_ORDER}", "left"), "kernel": ("kernel HxW", "left"),
+    "params": ("params", "right"), "macs": ("MACs", "right"), "share": ("% MACs", "right")}
+DEFAULT_COLUMNS = ("kind", "output", "params", "macs", "share")
 
-    info = summary_totals(graph)
-    table = _counted_table(f"{name}: input {shape(info['input'])} (CxHxW) -> output {shape(info['output'])}, "
-                           f"rows to depth {depth}", "name", "op / block")
-    for row in summary_rows(graph, depth):
+
+def summary_layers(summary, columns=DEFAULT_COLUMNS) -> Table:
+    """The rows of an analysis.summary.Summary in the chosen columns, shapes N x C x H x W."""
+    s = summary
+    table = Table(title=f"{s.name}: input {shape(s.batched(s.input))} ({BATCHED_TEXT_ORDER}, N = batch {s.batch}) -> "
+                        f"output {shape(s.batched(s.output))}, rows to depth {s.depth}; MACs per sample",
+                  title_justify="left")
+    table.add_column("name")
+    for column in columns:
+        table.add_column(SUMMARY_COLUMNS[column][0], justify=SUMMARY_COLUMNS[column][1])
+    total = s.totals["macs"]
+    for row in s.rows:
         label = "  " * (row.depth - 1) + (row.name.rsplit(".", 1)[-1] if row.depth > 1 else row.name)
-        kind = row.kind + (" (training only)" if row.train_only and row.name != "input" else "")
-        style = None if row.leaf else "bold"
-        table.add_row(label, kind, *_counts(row.output, row.params, row.macs, info["macs"]), style=style)
+        cells = {"kind": row.kind + (" (training only)" if row.train_only and row.name != "input" else ""),
+                 "input": ", ".join(shape(s.batched(i)) for i in row.inputs), "output": shape(s.batched(row.output)),
+                 "kernel": "x".join(map(str, row.kernel)) if row.kernel else "", "params": f"{row.params:,}",
+                 "macs": f"{row.macs:,}", "share": f"{100 * row.macs / (total or 1):.1f}"}
+        table.add_row(label, *(cells[c] for c in columns), style=None if row.leaf else "bold")
     table.add_section()
-    table.add_row("total", f"{info['ops']} ops", shape(info["output"]), f"{info['params']:,}",
-                  f"{info['macs']:,}", "100.0")
+    cells = {"kind": f"{s.totals['ops']} ops", "input": "", "output": shape(s.batched(s.output)), "kernel": "",
+             "params": f"{s.totals['params']:,}", "macs": f"{total:,}", "share": "100.0"}
+    table.add_row("total", *(cells[c] for c in columns))
     return table
 
 
-def summary_footer(graph) -> str:
-    from ..analysis.report import CONVENTION, init_rows
-    from ..analysis.summary import summary_totals
+def _mb(count: int) -> str:
+    return f"{count / 2**20:,.2f} MB"
 
-    info = summary_totals(graph)
-    lines = [f"params: {info['params']:,}", f"MACs: {info['macs']:,} ({info['macs'] / 1e9:.3f} G)",
-             f"FLOPs = 2 x MACs: {info['flops']:,} ({info['flops'] / 1e9:.3f} G)"]
-    if info["macs_train"] != info["macs"]:
-        lines.append(f"MACs in training (with auxiliary heads): {info['macs_train']:,}")
-    return "\n".join(lines + init_lines(init_rows(graph))) + f"\ncounting: {CONVENTION}"
+
+def summary_totals_text(summary) -> str:
+    """The lines under the table: parameters, MACs and FLOPs, memory at batch and dtype, init, convention."""
+    from ..analysis.report import CONVENTION
+
+    t, m, batch = summary.totals, summary.memory, summary.batch
+    lines = [f"params: {t['params']:,} (trainable {t['trainable']:,}, non-trainable {t['non_trainable']:,}); "
+             f"buffers: {t['buffers']:,} (running statistics, not parameters)",
+             f"MACs: {t['macs']:,} ({t['macs'] / 1e9:.3f} G) per sample"
+             + (f"; at batch {batch:,}: {batch * t['macs']:,}" if batch > 1 else ""),
+             f"FLOPs = 2 x MACs: {t['flops']:,} ({t['flops'] / 1e9:.3f} G) per sample"]
+    if t["macs_train"] != t["macs"]:
+        lines.append(f"MACs in training (with auxiliary heads): {t['macs_train']:,}")
+    lines.append(f"memory at batch {batch:,}, {summary.dtype} (1 MB = 2^20 bytes; docs/summary.md):")
+    for key, text in (("input", "input"), ("params", "parameters"), ("buffers", "buffers"),
+                      ("activations_inference", "activations, inference (peak of an eval forward)"),
+                      ("activations_training", "activations, training (kept by autograd for backward)"),
+                      ("gradients", "gradients"), ("total_inference", "total, inference (weights + peak)"),
+                      ("total_training", "total, training (weights + gradients + kept; no optimizer state)")):
+        lines.append(f"  {text:<66} {_mb(m[key]):>13}")
+    return "\n".join(lines + init_lines(summary.init)) + f"\ncounting: {CONVENTION}"
+
+
+def layer_table(name: str, graph, depth: int) -> Table:
+    """`build`'s summary.txt table (the default columns, batch 1)."""
+    from ..analysis.summary import summarize
+    return summary_layers(summarize(name, graph, depth))
+
+
+def summary_footer(graph) -> str:
+    """`build`'s summary.txt lines under the table (batch 1, float32)."""
+    from ..analysis.summary import summarize
+    return summary_totals_text(summarize(graph.graph["name"], graph, 1))
 
 
 def init_lines(rows: list[dict]) -> list[str]:

@@ -8,7 +8,8 @@ import importlib
 import pkgutil
 
 from ._shapes import conv_out_size, pool_out_size
-from .registry import CATEGORIES, ITEMS, OPS, ItemDef, OpDef, OpError, Sample, Shape, ShapeError, defaults_keys, register_op
+from .registry import (CATEGORIES, ITEMS, OPS, ItemDef, OpDef, OpError, Sample, Saved, Shape, ShapeError, defaults_keys,
+                       register_op)
 
 for _module in pkgutil.iter_modules(__path__):
     if not _module.name.startswith("_") and _module.name != "registry":
@@ -16,5 +17,5 @@ for _module in pkgutil.iter_modules(__path__):
 
 from .act import ACTIVATIONS  # noqa: E402  (after the op modules are loaded)
 
-__all__ = ["ACTIVATIONS", "CATEGORIES", "ITEMS", "OPS", "ItemDef", "OpDef", "OpError", "Sample", "Shape",
+__all__ = ["ACTIVATIONS", "CATEGORIES", "ITEMS", "OPS", "ItemDef", "OpDef", "OpError", "Sample", "Saved", "Shape",
            "ShapeError", "conv_out_size", "defaults_keys", "pool_out_size", "register_op"]

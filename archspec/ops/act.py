@@ -1,13 +1,14 @@
 """act: an element-wise activation, from `act: NAME`, a bare `relu`, `gelu`, ... or a conv unit's `act`."""
 from __future__ import annotations
 
+import math
 from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, ValidationInfo
 
 from ..language.values import StrArg
 from ._fields import Strict
-from .registry import OpDef, Sample, register_op
+from .registry import OpDef, Sample, Saved, register_op
 
 
 class Fn(NamedTuple):
@@ -27,6 +28,7 @@ FNS: dict[str, Fn] = {
     "identity": Fn("Identity", "Identity", False, False),
 }
 ACTIVATIONS = tuple(FNS)
+FROM_OUTPUT = ("relu", "sigmoid", "tanh")  # their backward reads the output, the others' their input
 
 
 def _activation(value: str, info: ValidationInfo) -> str:
@@ -53,10 +55,22 @@ class Activation(OpDef):
     fixed = {fn: {"fn": fn} for fn in ACTIVATIONS if fn != "identity"}
     args, main, defaults_key = ActArgs, "fn", "act"
     samples = tuple(Sample((4, 3, 3), (fn,)) for fn in ACTIVATIONS if fn != "identity") + (
-        Sample((4, 1, 1), ("global_avgpool", {"act": "identity"})),)
+        Sample((4, 1, 1), ("global_avgpool", {"act": "identity"})),
+        Sample((3, 6, 6), ({"conv": "3x3 4 act=relu6"}, {"conv": "3x3 4 act=leaky_relu"})))  # run in place
 
     def attrs(self, key, args, shape):
         return {"fn": args.fn}
+
+    def saves(self, attrs, inputs, out):
+        if attrs["fn"] == "identity":
+            return ()
+        if attrs.get("inplace") and attrs["fn"] == "relu6":
+            return (Saved("own", math.prod(out)),)  # hardtanh_ keeps a copy of its result, not the storage
+        # ReLU, sigmoid and tanh differentiate from their output, and so does an activation run in place
+        return (Saved("output"),) if attrs["fn"] in FROM_OUTPUT or attrs.get("inplace") else (Saved(0),)
+
+    def aliases_input(self, attrs, inputs, training=True):
+        return attrs["fn"] == "identity" or bool(attrs.get("inplace"))
 
     def lower(self, attrs, inputs):
         from torch import nn

@@ -17,6 +17,9 @@ class Add(OpDef):
             raise ShapeError("add needs identical shapes, got " + ", ".join(fmt(s) for s in inputs))
         return inputs[0]
 
+    def saves(self, attrs, inputs, out):
+        return ()  # the gradient passes through unchanged
+
     def lower(self, attrs, inputs):
         from ._torch_modules import Add as Module
         return Module(attrs.get("inplace", False))

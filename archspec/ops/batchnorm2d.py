@@ -9,7 +9,7 @@ from pydantic import Field
 from ..language.values import BoolArg, FloatArg
 from ._fields import Strict
 from ._shapes import feature_map
-from .registry import OpDef, Sample, ShapeError, register_op
+from .registry import OpDef, Sample, Saved, ShapeError, register_op
 
 
 class BatchNormArgs(Strict):
@@ -52,6 +52,13 @@ class BatchNorm2d(OpDef):
 
     def buffers(self, attrs):
         return 2 * attrs["channels"] + 1  # running mean and variance, num_batches_tracked
+
+    def saves(self, attrs, inputs, out):
+        stats = Saved("own", attrs["channels"], per_sample=False)  # the batch's mean and inverse std
+        return Saved(0), stats, stats
+
+    def buffer_bytes(self, attrs, itemsize):
+        return 2 * attrs["channels"] * itemsize + 8  # num_batches_tracked stays int64 under .to(dtype)
 
     def lower(self, attrs, inputs):
         from torch import nn

@@ -56,6 +56,12 @@ class ChannelShuffleOp(OpDef):
             raise ShapeError(f"channel_shuffle groups={attrs['groups']} must divide the channels ({c})")
         return inputs[0]
 
+    def saves(self, attrs, inputs, out):
+        return ()  # a permutation of channels
+
+    def aliases_input(self, attrs, inputs, training=True):
+        return attrs["groups"] in (1, inputs[0][0])  # a shuffle of one group (or one channel each) is a view
+
     def lower(self, attrs, inputs):
         return __getattr__("ChannelShuffle")(attrs["groups"])
 

@@ -39,6 +39,12 @@ class ChannelSlice(OpDef):
             raise ShapeError(f"cannot select channels {start}..{stop - 1} of {shape[0]}")
         return (stop - start, *shape[1:])
 
+    def saves(self, attrs, inputs, out):
+        return ()  # a view of the input's channels
+
+    def aliases_input(self, attrs, inputs, training=True):
+        return True
+
     def lower(self, attrs, inputs):
         from ._torch_modules import ChannelSlice as Module
         return Module(attrs["start"], attrs["stop"])

@@ -19,6 +19,9 @@ class Concat(OpDef):
             raise ShapeError(f"concat needs equal spatial sizes in every input (branch or `from:` tensor), got {shapes}")
         return (sum(s[0] for s in inputs), *first[1:])
 
+    def saves(self, attrs, inputs, out):
+        return ()  # the gradient is sliced by the (static) widths
+
     def lower(self, attrs, inputs):
         from ._torch_modules import Concat as Module
         return Module()

@@ -10,7 +10,7 @@ from pydantic import Field
 from ..language.values import FloatArg
 from ._fields import Strict
 from ._lazy import lazy_classes
-from .registry import OpDef, Sample, register_op
+from .registry import OpDef, Sample, Saved, register_op
 
 
 class DropPathArgs(Strict):
@@ -58,6 +58,12 @@ class DropPathOp(OpDef):
 
     def attrs(self, key, args, shape):
         return {"p": args.p}
+
+    def saves(self, attrs, inputs, out):
+        return (Saved("own", 1),) if attrs["p"] > 0 else ()  # one scaled keep flag per sample
+
+    def aliases_input(self, attrs, inputs, training=True):
+        return attrs["p"] == 0 or not training  # returns its input in eval, and at p = 0
 
     def lower(self, attrs, inputs):
         return __getattr__("DropPath")(attrs["p"])

@@ -1,13 +1,15 @@
 """dropout: the `dropout` item (nn.Dropout; identity in eval)."""
 from __future__ import annotations
 
+import math
+
 from typing import Annotated
 
 from pydantic import Field
 
 from ..language.values import FloatArg
 from ._fields import Strict
-from .registry import OpDef, Sample, register_op
+from .registry import OpDef, Sample, Saved, register_op
 
 
 class DropoutArgs(Strict):
@@ -24,6 +26,13 @@ class Dropout(OpDef):
 
     def attrs(self, key, args, shape):
         return {"p": args.p}
+
+    def saves(self, attrs, inputs, out):
+        # the scaled keep mask, in the activations' dtype (CPU; CUDA's fused kernel keeps one byte per element)
+        return (Saved("own", math.prod(out)),) if attrs["p"] > 0 else ()
+
+    def aliases_input(self, attrs, inputs, training=True):
+        return attrs["p"] == 0 or not training  # nn.Dropout returns its input in eval, and at p = 0
 
     def lower(self, attrs, inputs):
         from torch import nn

@@ -25,6 +25,12 @@ class Flatten(OpDef):
             total *= d
         return (total,)
 
+    def saves(self, attrs, inputs, out):
+        return ()  # a view
+
+    def aliases_input(self, attrs, inputs, training=True):
+        return True
+
     def lower(self, attrs, inputs):
         from torch import nn
         return nn.Flatten(1)

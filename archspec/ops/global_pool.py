@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..language.values import BoolArg
 from ._fields import Strict
 from ._shapes import feature_map
-from .registry import OpDef, Sample, register_op
+from .registry import OpDef, Sample, Saved, register_op
 
 
 class GlobalPoolArgs(Strict):
@@ -25,6 +25,10 @@ class GlobalPool(OpDef):
     def shape(self, attrs, inputs):
         c, _, _ = feature_map(inputs[0], "global pool")
         return (c, 1, 1) if attrs["keepdim"] else (c,)
+
+    def saves(self, attrs, inputs, out):
+        # a mean needs only the sizes; amax's backward compares its input with its output
+        return (Saved(0), Saved("output")) if attrs["mode"] == "max" else ()
 
     def lower(self, attrs, inputs):
         from ._torch_modules import GlobalPool as Module

@@ -9,7 +9,7 @@ from pydantic import Field
 from ..language.values import BoolArg, FloatArg
 from ._fields import PositiveInt, Strict
 from ._shapes import fmt
-from .registry import OpDef, Sample, ShapeError, register_op
+from .registry import OpDef, Sample, Saved, ShapeError, register_op
 
 
 class GroupNormArgs(Strict):
@@ -45,6 +45,13 @@ class GroupNorm(OpDef):
 
     def params(self, attrs, inputs, out):
         return 2 * attrs["channels"] if attrs["affine"] else 0
+
+    def saves(self, attrs, inputs, out):
+        stats = Saved("own", attrs["groups"])  # mean and inverse std per sample and group
+        return Saved(0), stats, stats
+
+    def scratch(self, attrs, inputs, out):
+        return tuple(s for s in self.saves(attrs, inputs, out) if s.of == "own")  # made in eval too
 
     def lower(self, attrs, inputs):
         from torch import nn

@@ -15,6 +15,12 @@ class Identity(OpDef):
     def attrs(self, key, args, shape):
         return {}
 
+    def saves(self, attrs, inputs, out):
+        return ()  # the same tensor
+
+    def aliases_input(self, attrs, inputs, training=True):
+        return True
+
     def lower(self, attrs, inputs):
         from torch import nn
         return nn.Identity()

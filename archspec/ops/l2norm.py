@@ -2,6 +2,8 @@
 (FaceNet's embedding), or a CxHxW map along its channels at each position."""
 from __future__ import annotations
 
+import math
+
 from typing import Annotated
 
 from pydantic import Field
@@ -10,7 +12,7 @@ from ..language.values import FloatArg
 from ._fields import Strict
 from ._lazy import lazy_classes
 from ._shapes import fmt
-from .registry import OpDef, Sample, ShapeError, register_op
+from .registry import OpDef, Sample, Saved, ShapeError, register_op
 
 
 class L2NormArgs(Strict):
@@ -57,6 +59,13 @@ class L2NormOp(OpDef):
         if len(inputs[0]) not in (1, 3):
             raise ShapeError(f"l2norm needs a CxHxW map or a flat vector, got shape {fmt(inputs[0])}")
         return inputs[0]
+
+    def saves(self, attrs, inputs, out):
+        norm = Saved("own", math.prod(inputs[0][1:]))  # the norm per position, and the clamped norm
+        return Saved(0), norm, norm
+
+    def scratch(self, attrs, inputs, out):
+        return (Saved("own", math.prod(inputs[0][1:])),)  # in eval the norm dies once clamped: one at a time
 
     def lower(self, attrs, inputs):
         return __getattr__("L2Norm")(attrs["eps"])

@@ -2,6 +2,8 @@
 LayerNorm2d); on a flat vector it is nn.LayerNorm."""
 from __future__ import annotations
 
+import math
+
 import functools
 from typing import Annotated
 
@@ -10,7 +12,7 @@ from pydantic import Field
 from ..language.values import BoolArg, FloatArg
 from ._fields import Strict
 from ._shapes import fmt
-from .registry import OpDef, Sample, ShapeError, register_op
+from .registry import OpDef, Sample, Saved, ShapeError, register_op
 
 
 class LayerNormArgs(Strict):
@@ -66,6 +68,13 @@ class LayerNorm(OpDef):
 
     def params(self, attrs, inputs, out):
         return 2 * attrs["channels"] if attrs["affine"] else 0
+
+    def saves(self, attrs, inputs, out):
+        stats = Saved("own", math.prod(inputs[0][1:]))  # mean and inverse std per sample and position
+        return Saved(0), stats, stats
+
+    def scratch(self, attrs, inputs, out):
+        return tuple(s for s in self.saves(attrs, inputs, out) if s.of == "own")  # made in eval too
 
     def lower(self, attrs, inputs):
         from torch import nn

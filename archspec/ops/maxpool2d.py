@@ -1,12 +1,14 @@
 """maxpool2d: the `maxpool` item (nn.MaxPool2d)."""
 from __future__ import annotations
 
+import math
+
 from pydantic import ValidationInfo, field_validator
 
 from ..language.values import BoolArg
 from ._fields import Pair, Padding, Strict, same_needs_odd_kernel
 from ._shapes import check_pool_padding, pool_out_size, resolve_padding, spatial, stride_valid_text
-from .registry import OpDef, Sample, register_op
+from .registry import OpDef, Sample, Saved, register_op
 
 
 class PoolArgs(Strict):
@@ -43,6 +45,12 @@ class MaxPool2d(OpDef):
     def shape(self, attrs, inputs):
         check_pool_padding(attrs)
         return (inputs[0][0], *spatial(inputs[0], attrs, "max pool", pool_out_size))
+
+    def saves(self, attrs, inputs, out):
+        return Saved(0), Saved("own", math.prod(out), itemsize=8)  # the input, the argmax indices (int64)
+
+    def scratch(self, attrs, inputs, out):
+        return tuple(s for s in self.saves(attrs, inputs, out) if s.of == "own")  # made in eval too
 
     def lower(self, attrs, inputs):
         from torch import nn

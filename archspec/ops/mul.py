@@ -1,8 +1,10 @@
 """mul: element-wise product with broadcasting (gating), emitted by the `mul` composite."""
 from __future__ import annotations
 
+import math
+
 from ._shapes import fmt
-from .registry import OpDef, Sample, Shape, ShapeError, register_op
+from .registry import OpDef, Sample, Saved, Shape, ShapeError, register_op
 
 
 def broadcast(inputs: list[Shape], op: str) -> Shape:
@@ -28,6 +30,13 @@ class Mul(OpDef):
 
     def shape(self, attrs, inputs):
         return broadcast(inputs, "mul")
+
+    def saves(self, attrs, inputs, out):
+        # each factor for the others' gradients, and each running product but the last
+        return tuple(Saved(i) for i in range(len(inputs))) + (Saved("own", math.prod(out)),) * (len(inputs) - 2)
+
+    def scratch(self, attrs, inputs, out):
+        return tuple(s for s in self.saves(attrs, inputs, out) if s.of == "own")  # made in eval too
 
     def lower(self, attrs, inputs):
         from ._torch_modules import Mul as Module

@@ -40,6 +40,18 @@ class FeatureMapError(ShapeError):
         self.op = op
 
 
+@dataclass(frozen=True)
+class Saved:
+    """A tensor autograd keeps from an op's forward for its backward (weights, always kept, are not listed):
+    an input (its index), the output, or a tensor of the op's own ("own": a dropout mask, max-pool indices,
+    a norm's statistics) of `elements` (per sample, or in all) of `itemsize` bytes (None: the activations')."""
+
+    of: int | str
+    elements: int = 0
+    per_sample: bool = True
+    itemsize: int | None = None
+
+
 class OpError(TypeError):
     """An op definition breaks the registry's contract (a bug in the op's module, not in a spec)."""
 
@@ -114,6 +126,27 @@ class OpDef:
         """Elements of the module's buffers (BatchNorm's running statistics): what `build_model` allocates
         besides the parameters, for its memory estimate."""
         return 0
+
+    def buffer_bytes(self, attrs: dict, itemsize: int) -> int:
+        """Bytes of the buffers when the model's floating-point tensors take `itemsize` bytes each."""
+        return self.buffers(attrs) * itemsize
+
+    def saves(self, attrs: dict, inputs: list[Shape], out: Shape) -> tuple[Saved, ...]:
+        """What autograd keeps for this op's backward in training (analysis.memory sums it, one storage
+        counted once): by default every input, as a convolution, linear layer, pool or norm needs. Nothing
+        is kept for an op without parameters none of whose inputs needs a gradient; `attrs` carries
+        `inplace: True` where the built model runs the op in place."""
+        return tuple(Saved(i) for i in range(len(inputs)))
+
+    def scratch(self, attrs: dict, inputs: list[Shape], out: Shape) -> tuple[Saved, ...]:
+        """Tensors of its own ("own" entries, per sample) an op makes in an eval forward besides its output,
+        alive while it runs (a norm's statistics, max-pool indices): part of the inference peak. None by default."""
+        return ()
+
+    def aliases_input(self, attrs: dict, inputs: list[Shape], training: bool = True) -> bool:
+        """Whether the output is its first input's storage (a view, an identity) in training (or, with
+        training=False, in eval): it allocates nothing."""
+        return False
 
     def macs(self, attrs: dict, inputs: list[Shape], out: Shape) -> int:
         """Multiply-accumulates at batch 1 (convolutions and linear layers only)."""

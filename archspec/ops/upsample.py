@@ -95,6 +95,9 @@ class Upsample(OpDef):
             return Fraction(inputs[0][1], attrs["size"][0])
         return 1 / Fraction(attrs["scale"][0]).limit_denominator(1000)
 
+    def saves(self, attrs, inputs, out):
+        return ()  # nearest and bilinear backward need only the sizes
+
     def lower(self, attrs, inputs):
         from torch import nn
         size = tuple(attrs["size"]) if attrs["size"] is not None else None

@@ -89,3 +89,29 @@ def test_diff_command_set_applies_to_both_and_set_a_b_to_one():
         "blocks:")[0]
     bad = runner.invoke(app, ["diff", str(WRN), "--set-b", "depth=17"])
     assert bad.exit_code == 1 and "depth 17" in bad.output
+
+
+def test_diff_json_is_the_api_data_and_round_trips(tmp_path):
+    import json
+
+    result = runner.invoke(app, ["diff", str(WRN), "--set-b", "k=4", "--set", "depth=16", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    api = archspec.diff(WRN, overrides={"depth": 16}, overrides_b={"k": 4})
+    assert data == json.loads(json.dumps(api.to_dict())) == api.to_dict()
+    assert data["version"] == 1 and data["changed"] is True
+    assert data["values"] == [{"name": "k", "a": 10, "b": 4}]
+    assert data["params"] == {"a": api.params[0], "b": api.params[1], "delta": api.params[1] - api.params[0]}
+    stage = next(s for s in data["stages"] if s["name"] == "stage1")
+    assert stage["a"]["output_shape"] == [160, 32, 32] and stage["b"]["output_shape"] == [64, 32, 32]
+    assert stage["params_delta"] == stage["b"]["params"] - stage["a"]["params"]
+    assert sum(s["params_delta"] for s in data["stages"]) == data["params"]["delta"]
+
+
+def test_a_parameter_only_one_spec_declares_is_null_in_json(tmp_path):
+    path = tmp_path / "extra.yaml"
+    path.write_text(WRN.read_text().replace("params:\n", "params:\n  extra: {type: int, default: 3}\n", 1))
+    data = archspec.diff(WRN, path).to_dict()
+    assert {"name": "extra", "a": None, "b": 3} in data["values"]
+    assert "-" in str(archspec.diff(WRN, path).values[0][1])  # the table still shows '-'
+    assert runner.invoke(app, ["diff", str(WRN), str(path)]).exit_code == 0

@@ -100,3 +100,66 @@ network:
 """)
     types = block_types(archspec.compile_spec(path)[1])
     assert [(t.key, len(t.uses)) for t in types] == [("b", 3)]
+
+
+def test_summary_json_is_the_api_data_with_batched_shapes_and_round_trips():
+    import json
+
+    result = runner.invoke(app, ["summary", str(V4), "--json", "--batch", "8", "--dtype", "bfloat16", "-d", "1"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    api = archspec.summary(V4, depth=1, batch=8, dtype="bfloat16")
+    assert data == json.loads(json.dumps(api.to_dict())) == api.to_dict()
+    assert set(data) == {"version", "name", "depth", "batch", "dtype", "input_shape", "output_shape", "rows",
+                         "totals", "memory", "init", "convention"}
+    assert data["input_shape"] == [8, 3, 299, 299] and data["output_shape"] == [8, 1000]
+    stem = data["rows"][1]
+    assert stem["name"] == "stem" and stem["input_shapes"] == [[8, 3, 299, 299]] and stem["output_shape"] == [8, 384, 35, 35]
+    assert data["totals"]["params"] == 42_679_816 == data["totals"]["trainable"] and data["memory"]["itemsize"] == 2
+    assert data["memory"]["params"] == 2 * 42_679_816
+
+
+def test_columns_show_input_shapes_and_kernels_in_n_c_h_w():
+    result = runner.invoke(app, ["summary", str(V4), "--columns", "input,output,kernel,params,macs", "-b", "2"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "input NxCxHxW" in out and "output NxCxHxW" in out and "kernel HxW" in out and "% MACs" not in out
+    assert "N = batch 2" in out and "2x3x299x299" in out and "2x384x35x35" in out
+    line = next(l for l in out.splitlines() if " conv1 " in l)
+    assert "3x3" in line and "2x3x299x299" in line and "2x32x149x149" in line
+    assert "activations, training" in out and "total, inference" in out and "MB" in out
+
+
+@pytest.mark.parametrize("args, hint", [(["--columns", "output,colour"], "colour"), (["--dtype", "int8"], "int8"),
+                                        (["--batch", "0"], "--batch"), (["--columns", ","], "--columns")])
+def test_bad_summary_options_are_usage_errors(args, hint):
+    result = runner.invoke(app, ["summary", str(V4), *args])
+    assert result.exit_code == 2 and hint in result.output and "Traceback" not in result.output
+
+
+def test_bad_api_arguments_are_refused():
+    with pytest.raises(ValueError, match="batch"):
+        archspec.summary(V4, batch=0)
+    with pytest.raises(ValueError, match="dtype"):
+        archspec.summary(V4, dtype="int8")
+
+
+def test_summary_command_does_not_import_torch():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from archspec.cli.app import app; sys.argv = ['archspec', 'summary', sys.argv[1], "
+            "'--batch', '4', '--json']\ntry:\n    app()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('torch imported' if 'torch' in sys.modules else '')")
+    result = subprocess.run([sys.executable, "-c", code, str(V4)], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stderr == "" and '"batch": 4' in result.stdout
+
+
+def test_an_auxiliary_head_adds_to_training_memory_but_not_to_the_inference_peak():
+    v3 = ROOT / "specs" / "inception_v3.yaml"
+    plain, aux = archspec.summary(v3, depth=1), archspec.summary(v3, {"aux": True}, depth=1)
+    assert aux.memory["activations_inference"] == plain.memory["activations_inference"]  # eval skips the head
+    assert aux.memory["activations_training"] > plain.memory["activations_training"]
+    assert aux.totals["params"] > plain.totals["params"]

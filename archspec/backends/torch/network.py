@@ -14,9 +14,9 @@ import networkx as nx
 import torch
 from torch import nn
 
-from ...analysis.features import default_taps, named_taps, Tap
+from ...analysis.activations import runs_in_place
+from ...analysis.features import spec_taps, Tap
 from ...ir.node import node, nodes
-from ...ir.scopes import scope_tree
 from ...analysis.spec_hash import spec_hash
 from .codegen import ArchBlock, class_name, define_class, forward_source
 from .init import initialise
@@ -86,23 +86,10 @@ def _takes_list(graph: nx.DiGraph):
     return lambda unit: node(graph, unit.path).opdef.arity is None
 
 
-def _may_run_in_place(graph: nx.DiGraph, name: str, protected: set[str]) -> bool:
-    """The op may overwrite its input (a ReLU), and the producer's backward does not read its output
-    (both are flags of the ops in the registry)."""
-    this = node(graph, name)
-    if not this.opdef.inplace_capable(this.attrs):
-        return False
-    (producer,) = this.inputs
-    tree = scope_tree(graph)
-    # Only inside one module: a block called on its own must not overwrite the tensor it was given.
-    return (node(graph, producer).opdef.inplace_safe_output and graph.out_degree(producer) == 1
-            and producer not in protected and tree.scope_of(producer) is tree.scope_of(name))
-
-
 def _leaf(graph: nx.DiGraph, name: str, protected: set[str]) -> nn.Module:
     this = node(graph, name)
     attrs = dict(this.attrs)
-    if _may_run_in_place(graph, name, protected):
+    if runs_in_place(graph, name, protected):
         attrs["inplace"] = True
     return this.opdef.lower(attrs, [node(graph, i).shape for i in this.inputs])
 
@@ -189,16 +176,11 @@ def _spec_class_name(spec_name: str) -> str:
     return class_name(spec_name, "block")
 
 
-def _taps(graph: nx.DiGraph) -> list[Tap]:
-    names = graph.graph.get("feature_taps")
-    return named_taps(graph, names) if names else default_taps(graph)
-
-
 def build_network(graph: nx.DiGraph, base: type = None, suffix: str = "", prologue: tuple[str, ...] = ()) -> ArchNet:
     """The trainable network: forward returns the logits (in training also auxiliary outputs). An optimized
     graph's model (backends.torch.optimize) gives its own base class (an ArchNet), a class name suffix and
     the lines its forward methods start with."""
-    taps = _taps(graph)
+    taps = spec_taps(graph)
     builder = _Builder(graph, set(graph.graph["outputs"]) | {t.node for t in taps})
     root = module_layout(graph)
     cls = _root_class(builder, root, base or ArchNet, _spec_class_name(graph.graph["name"]) + suffix, features=False,
@@ -215,7 +197,7 @@ def build_network(graph: nx.DiGraph, base: type = None, suffix: str = "", prolog
 
 def build_features(graph: nx.DiGraph, out_indices: Sequence[int] | None = None) -> FeatureNet:
     """A backbone whose forward returns the feature maps at the taps chosen by out_indices."""
-    taps = _taps(graph)
+    taps = spec_taps(graph)
     chosen = [taps[i] for i in (range(len(taps)) if out_indices is None else out_indices)]
     needed: set[str] = set()
     for tap in chosen:
