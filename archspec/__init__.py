@@ -51,6 +51,7 @@ def sweep(spec_or_path: "Spec | str | Path", grid: "Mapping[str, Sequence[Any]]"
 
 # The checkpoint and block API (archspec.backends.torch), imported on first use: `import archspec` does not
 # import torch.
+__all__ += ["import_weights"]
 __all__ += ["ArchBlock", "Checkpoint", "CheckpointError", "CheckpointMismatch", "block_modules", "load_weights",
             "read_checkpoint", "save_weights", "spec_hash"]
 _CHECKPOINT_API = ("Checkpoint", "CheckpointError", "CheckpointMismatch", "load_weights", "read_checkpoint",
@@ -64,6 +65,9 @@ def __getattr__(name: str):
     if name in ("ArchBlock", "block_modules"):
         from .backends.torch import network
         return getattr(network, name)
+    if name == "import_weights":
+        from .interop.structural import import_weights
+        return import_weights
     raise AttributeError(f"module 'archspec' has no attribute {name!r}")
 
 
