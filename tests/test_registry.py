@@ -71,6 +71,9 @@ def test_pretrained_from_an_archspec_checkpoint_and_from_a_state_dict(tmp_path):
     expected = outputs(source)
     torch.testing.assert_close(outputs(from_file), expected)
     torch.testing.assert_close(outputs(from_dict), expected)
+    backbone = archspec.create_model("resnet50", pretrained=path, features_only=True, **SMALL)
+    assert torch.equal(backbone.state_dict()["layer4.blocks.0.conv3.bn.running_var"],
+                       source.state_dict()["layer4.blocks.0.conv3.bn.running_var"])
     with pytest.raises(ValueError, match="downloads nothing"):
         archspec.create_model("resnet50", pretrained=True, **SMALL)
     with pytest.raises(archspec.CheckpointMismatch):

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import torch
 
 from ..backends.torch.checkpoint import FORMAT, load_weights
+from ..backends.torch.network import FeatureNet
 from .report import ImportReport, SlotPair
 from .structural import as_state_dict, import_weights
 from .timm_names import NAME_MAPS
@@ -34,8 +35,8 @@ def load_pretrained(model: torch.nn.Module, pretrained: Any, *, strict: bool = T
         except Exception as exc:
             raise WeightMismatch(f"pretrained: {path} is not a file torch.load(weights_only=True) reads: {exc}") \
                 from None
-        if isinstance(data, Mapping) and data.get("format") == FORMAT:
-            load_weights(model, path, strict=strict)
+        if isinstance(data, Mapping) and data.get("format") == FORMAT:  # a backbone takes a network's subset
+            load_weights(model, path, strict=strict and not isinstance(model, FeatureNet))
             keys = {k: k for k in model.state_dict() if k in data["state_dict"]}
             return _by_keys(data["state_dict"], keys, f"archspec checkpoint {path}", "its spec hash and keys")
         pretrained = data

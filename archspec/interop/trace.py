@@ -156,7 +156,7 @@ class _Recorder(TorchFunctionMode):
 
 def trace_module(module: torch.nn.Module, example_input) -> Trace:
     """The slots of module and the dataflow between them, from one forward pass in eval mode without
-    gradients (the module's training flag is restored). example_input: a tensor, or a tuple of
+    gradients (every submodule's training flag is restored; nothing else changes). example_input: a tensor, or a tuple of
     positional inputs (each tensor in it is the network's input)."""
     state = module.state_dict(keep_vars=True)
     slots = slots_of_state_dict(state)
@@ -167,13 +167,14 @@ def trace_module(module: torch.nn.Module, example_input) -> Trace:
     for leaf in pytree.tree_leaves(inputs):
         if isinstance(leaf, torch.Tensor):
             recorder.prov[leaf] = frozenset([INPUT])
-    was_training = module.training
+    modes = {m: m.training for m in module.modules()}  # restored one by one: a frozen BN stays in eval
     module.eval()
     try:
         with torch.no_grad(), recorder:
             out = module(*inputs)
     finally:
-        module.train(was_training)
+        for m, training in modes.items():
+            m.training = training
     for i, names in recorder.inputs.items():
         slots[i].inputs = sorted(names)
     outputs: set[str] = set()

@@ -252,3 +252,14 @@ def test_a_model_without_input_shape_needs_an_example_input():
         archspec.import_weights(Twin(), Twin())
     report = archspec.import_weights(Twin(), randomized(Twin()), example_input=torch.zeros(1, 3, 12, 12))
     assert report.ok
+
+
+def test_tracing_changes_nothing_in_the_model():
+    model = HandNet().train()
+    model.stem[1].eval()  # a frozen batch norm stays frozen
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    trace = trace_module(model, synthetic_input((2, 3, 32, 32)))
+    assert model.training and model.body[0].reduce[1].training and not model.stem[1].training
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # no running stat moved
+    assert [s.name for s in trace.slots if s.order is None] == []
+    assert trace.outputs == ["classifier"] and trace.by_name()["stem.0"].inputs == ["<input>"]
