@@ -35,7 +35,9 @@ def weights(zoo: str) -> dict:
     return dict(_weights(zoo))
 
 
+@functools.cache
 def resnet50():
+    """Built once: every test that uses it loads all of its tensors (or, refused, none)."""
     return archspec.build_model(ROOT / "specs" / "resnet50.yaml", seed=0).eval()
 
 
