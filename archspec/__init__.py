@@ -78,6 +78,7 @@ def sweep(spec_or_path: "Spec | str | Path", grid: "Mapping[str, Sequence[Any]]"
 
 # The checkpoint and block API (archspec.backends.torch), imported on first use: `import archspec` does not
 # import torch.
+__all__ += ["create_model", "import_weights", "list_models"]
 __all__ += ["ArchBlock", "Checkpoint", "CheckpointError", "CheckpointMismatch", "block_modules", "load_weights",
             "read_checkpoint", "save_weights", "spec_hash"]
 _CHECKPOINT_API = ("Checkpoint", "CheckpointError", "CheckpointMismatch", "load_weights", "read_checkpoint",
@@ -91,6 +92,9 @@ def __getattr__(name: str):
     if name in ("ArchBlock", "block_modules"):
         from .backends.torch import network
         return getattr(network, name)
+    if name == "import_weights":
+        from .interop.structural import import_weights
+        return import_weights
     raise AttributeError(f"module 'archspec' has no attribute {name!r}")
 
 
@@ -123,6 +127,27 @@ def optimize(model, passes: "Sequence[str] | None" = None):
     from .backends.torch.optimize import optimize_model
     from .pipeline import debug_enabled
     return optimize_model(model, debug_enabled(), passes)
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """The shipped specs' names (create_model takes them), sorted; pattern: e.g. '*resnet*' (docs/weights.md)."""
+    from .registry import list_models as names
+    return names(pattern)
+
+
+def create_model(name: "str | Path", pretrained=None, *, seed: int | None = None, features_only: bool = False,
+                 out_indices: "Sequence[int] | None" = None, strict: bool = True, **overrides):
+    """build_model for a shipped spec's name (or a spec file), like timm.create_model: other keyword
+    arguments set spec parameters (classes=10). pretrained: an archspec checkpoint, a state_dict or its
+    file, or an nn.Module (timm, torchvision, your own); how it is matched, and the report it leaves in
+    model.pretrained_report: archspec.interop.pretrained and docs/weights.md."""
+    from .registry import spec_path
+    model = build_model(spec_path(name), overrides or None, seed, features_only=features_only,
+                        out_indices=out_indices)
+    if pretrained is not None and pretrained is not False:
+        from .interop.pretrained import load_pretrained
+        model.pretrained_report = load_pretrained(model, pretrained, strict=strict)
+    return model
 
 
 _optimize = optimize  # build_model's `optimize` argument hides the function's name inside it

@@ -5,6 +5,9 @@ that an archspec spec computes what torchvision's model computes, without torchv
 Networks: resnet50 (logits) and fpn_resnet50 (torchvision's resnet_fpn_backbone("resnet50") with
 BatchNorm2d: every pyramid level, summarised by its sum, its mean absolute value and 64 values at
 fixed positions). The test pairs the two state_dicts in order, checking every shape on the way.
+resnet50's record also holds all its logits and torchvision's slot trace (archspec.interop.trace), for
+the structural import (archspec.import_weights) without torchvision; every run also imports the live
+torchvision resnet50 into specs/resnet50.yaml's model by structure and requires equal logits (1e-4).
 
 Run in a separate environment that has torchvision (see docs/benchmarks.md for how to make one):
     /path/to/refenv/bin/python scripts/make_torchvision_fixtures.py
@@ -20,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+import archspec  # noqa: E402
 from archspec.interop.synthetic import synthetic_input, synthetic_state_dict  # noqa: E402
+from archspec.interop.trace import trace_module  # noqa: E402
 
 INPUT_SHAPE = (2, 3, 224, 224)
 SAMPLES = 64
@@ -64,6 +69,16 @@ def main() -> None:
             "state_dict": [[k, v] for k, v in shapes.items()],
             "outputs": [summary(o) for o in outputs],
         }
+        if name == "resnet50":
+            record["logits"] = [[round(float(v), 6) for v in row] for row in out.tolist()]
+            record["trace"] = trace_module(model, synthetic_input((1, *INPUT_SHAPE[1:]))).to_json()
+            ours = archspec.build_model(ROOT / "specs" / "resnet50.yaml", seed=0).eval()
+            report = archspec.import_weights(ours, model, strict=True)
+            with torch.inference_mode():
+                diff = (ours(synthetic_input(INPUT_SHAPE)) - out).abs().max().item()
+            assert diff <= 1e-4, f"structural import gives logits {diff} away from torchvision's"
+            print(f"resnet50: structural import of {report.counts()['tensors']} tensors, "
+                  f"max |logit difference| {diff:.2e}")
         path = out_dir / f"{name}.json"
         path.write_text(json.dumps(record, separators=(",", ":")) + "\n")
         print(f"wrote {path.relative_to(ROOT)}: {len(shapes)} tensors, {len(outputs)} outputs, "

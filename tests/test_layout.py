@@ -33,9 +33,10 @@ ALLOWED = {
     "backends": {"ir", "ops", "analysis", "atomic", "optimization"},
     "interop": {"backends"},
     "sweeps": {"pipeline", "expand", "language", "source"},
+    "registry": {"pipeline", "language"},
     "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__", "atomic",
-            "sweeps", "optimization"},
-    "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language", "sweeps"},
+            "sweeps", "optimization", "registry"},
+    "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language", "sweeps", "registry"},
     "__main__": {"cli"},
 }
 

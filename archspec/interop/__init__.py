@@ -1,4 +1,5 @@
-"""Interoperability with other model zoos. `load_timm_state_dict` loads timm checkpoints."""
+"""Interoperability with other model zoos: `archspec.import_weights` (structural.py) pairs any model's tensors
+with an archspec model's by structure; `load_timm_state_dict` loads timm checkpoints through explicit name maps."""
 from __future__ import annotations
 
 from typing import Mapping

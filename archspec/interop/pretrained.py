@@ -1,0 +1,66 @@
+"""What `create_model(..., pretrained=X)` does with X: the most exact route that fits, with a report."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from ..backends.torch.checkpoint import FORMAT, load_weights
+from ..backends.torch.network import FeatureNet
+from .report import ImportReport, SlotPair
+from .structural import as_state_dict, import_weights
+from .timm_names import NAME_MAPS
+
+
+def load_pretrained(model: torch.nn.Module, pretrained: Any, *, strict: bool = True) -> ImportReport:
+    """Load pretrained into model: an archspec checkpoint file (load_weights: the spec hash must agree),
+    another torch.save file or a state_dict (its keys as they are, else timm's names through the spec's
+    explicit map, else archspec.import_weights by key order and shape), or an nn.Module
+    (import_weights by structure). Returns the ImportReport; WeightMismatch names a mismatch."""
+    from . import WeightMismatch, load_timm_state_dict, timm_key_map
+    if pretrained is True:
+        raise ValueError("pretrained=True: archspec downloads nothing; pass the weights: a file path, a state_dict "
+                         "or a model (e.g. timm.create_model(name, pretrained=True))")
+    if isinstance(pretrained, torch.nn.Module):
+        return import_weights(model, pretrained, strict=strict)
+    what = "a state_dict"
+    if isinstance(pretrained, (str, os.PathLike)):
+        path, what = Path(pretrained), f"file {pretrained}"
+        if not path.is_file():
+            raise FileNotFoundError(f"pretrained: no weights file {path}")
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise WeightMismatch(f"pretrained: {path} is not a file torch.load(weights_only=True) reads: {exc}") \
+                from None
+        if isinstance(data, Mapping) and data.get("format") == FORMAT:  # a backbone takes a network's subset
+            load_weights(model, path, strict=strict and not isinstance(model, FeatureNet))
+            keys = {k: k for k in model.state_dict() if k in data["state_dict"]}
+            return _by_keys(data["state_dict"], keys, f"archspec checkpoint {path}", "its spec hash and keys")
+        pretrained = data
+    state = as_state_dict(pretrained, what)
+    ours = model.state_dict()
+    if state.keys() == ours.keys() and all(state[k].shape == ours[k].shape for k in ours):
+        model.load_state_dict(state, strict=True)
+        return _by_keys(state, {k: k for k in ours}, what, "its keys, which are the model's")
+    arch = getattr(model, "spec_name", None)
+    if arch in NAME_MAPS:
+        try:
+            load_timm_state_dict(model, state)
+            return _by_keys(state, timm_key_map(model), what, f"timm's names for {arch} (archspec.interop.timm_names)")
+        except WeightMismatch:
+            pass  # not timm's layout: pair by structure below
+    return import_weights(model, state, strict=strict)
+
+
+def _by_keys(state: Mapping, mapping: Mapping[str, str], what: str, how: str) -> ImportReport:
+    """The report of a load that paired tensors by name (directly or through an explicit map)."""
+    report = ImportReport(what, notes=[f"paired by {how}"], loaded=True)
+    for key, theirs in mapping.items():
+        owner = key.rpartition(".")[0]
+        if not report.pairs or report.pairs[-1].ours != owner:
+            report.pairs.append(SlotPair(owner, theirs.rpartition(".")[0], "by name"))
+        report.pairs[-1].tensors.append((key, theirs, tuple(state[theirs].shape)))
+    return report
