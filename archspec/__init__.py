@@ -22,7 +22,7 @@ with collector_paused(settle="oldest"):
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
            "diff", "explain", "load_library", "load_spec", "optimize",
-           "lower", "register_op", "stats", "summary", "sweep"]
+           "lower", "register_op", "render", "stats", "summary", "sweep"]
 
 
 def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None = None, *,
@@ -74,6 +74,22 @@ def sweep(spec_or_path: "Spec | str | Path", grid: "Mapping[str, Sequence[Any]]"
     from .sweeps import sweep as run
     return run(spec_or_path, grid, overrides, max_params=max_params, max_macs=max_macs, jobs=jobs,
                progress=progress, limits=limits, allow_dirs=allow_dirs)
+
+
+def render(spec_or_path: "Spec | str | Path", level: str = "network", overrides: Mapping[str, Any] | None = None, *,
+           block: str | None = None, title: bool = True, legend: bool = True, direction: str = "TB",
+           fold: bool = True, limits: "Limits | Mapping[str, int] | None" = None,
+           allow_dirs: "Sequence[str | Path] | None" = None):
+    """The diagram `archspec render` draws, as data: a Diagram with .dot (a graphviz.Digraph), .source (DOT),
+    .write(path) (svg, png, pdf need graphviz's `dot`) and an SVG view in notebooks. level: network, block or
+    layer; block: only that block (block level; level may be left as is); title, legend: shown or not;
+    direction: TB or LR; fold: layer level, one use per structure of a repeat group. RenderError
+    (archspec.backends.graphviz.render) for an unknown level, block or direction. docs/diagrams.md."""
+    from .backends.graphviz.render import Diagram, Options, render as draw
+    level = "block" if block is not None and level == "network" else level
+    spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
+    options = Options(title=title, legend=legend, direction=direction, block=block, fold=fold)
+    return Diagram(draw(spec, graph, level, options), level)
 
 
 # The checkpoint and block API (archspec.backends.torch), imported on first use: `import archspec` does not

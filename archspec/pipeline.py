@@ -34,7 +34,7 @@ from .language.parse import Parser
 from .ir.passes import count, mark_train_only
 from .language.syntax import Seq
 from .language.values import evaluate_value, NotYetKnown
-from .language.walk import BlockRef, BUILTINS, Env
+from .language.walk import BlockRef, BUILTINS, display_label, Env
 from .language.pydantic_errors import diagnostics_from
 from .source.access import allowing, Dirs, reading
 from .source.documents import load_document
@@ -344,6 +344,7 @@ def _expand(spec: Spec, ex: Expander) -> nx.DiGraph:
     env = Env(spec.source, spec.scope, spec.defaults, block_param_names(spec.doc.params),
               init=(spec.init,) if spec.init else ())
     ex.run_checks(spec.doc.checks, (), env)
+    label = display_label(spec.doc.label, ("label",), env, ex.evaluate) if spec.doc.label else ""  # diagrams' title
     ex.sink.raise_if_any()
     shape = _input_shape(spec, env.context(), ex.sink)
     ex.sink.raise_if_any()
@@ -357,10 +358,9 @@ def _expand(spec: Spec, ex: Expander) -> nx.DiGraph:
     ex.sink.raise_if_any()
     dead_ends(ex, returned)
     ex.sink.raise_if_any()
-    graph = ex.graph
-    aux = graph.graph["aux_outputs"]
+    graph, aux = ex.graph, ex.graph.graph["aux_outputs"]
     graph.graph.update(input="input", outputs=returned + [a["node"] for a in aux], file=spec.file,
-                       params_values=plain_values(spec.params))
+                       params_values=plain_values(spec.params), **({"label": label} if label else {}))
     return graph
 
 

@@ -81,12 +81,18 @@ def signature(graph: nx.DiGraph, scope: Scope, widths: bool = False) -> tuple:
                  for n in nodes)
 
 
-def block_types(graph: nx.DiGraph) -> list[BlockType]:
+def block_types(graph: nx.DiGraph, key: str | None = None) -> list[BlockType]:
     """Distinct outermost block types, in order of first use: uses with the same block name and the same
-    structure (channel widths aside) share one entry."""
+    structure (channel widths aside) share one entry. With key: the uses of block `key` wherever they are
+    (inside other blocks too), the outermost of them."""
+    if key is None:
+        scopes = outermost_block_uses(graph)
+    else:
+        scopes = [s for s in scope_tree(graph).scopes() if s.kind == "block" and s.key == key and s.nodes()]
+        scopes = [s for s in scopes if not any(o is not s and o.contains(s.path) for o in scopes)]
     seen: dict[tuple, BlockType] = {}
     first_widths: dict[tuple, tuple] = {}
-    for scope in outermost_block_uses(graph):
+    for scope in scopes:
         sig = (scope.key, signature(graph, scope))
         if sig not in seen:
             seen[sig] = BlockType(scope.key, scope.path, scope.nodes())
@@ -95,3 +101,8 @@ def block_types(graph: nx.DiGraph) -> list[BlockType]:
             seen[sig].widths_vary = signature(graph, scope, widths=True) != first_widths[sig]
         seen[sig].uses.append(scope.path)
     return list(seen.values())
+
+
+def block_names(graph: nx.DiGraph) -> list[str]:
+    """The names of the blocks the network uses (nested ones too), in order of first use."""
+    return list(dict.fromkeys(s.key for s in scope_tree(graph).scopes() if s.kind == "block"))

@@ -63,7 +63,7 @@ def write_diagrams(loaded, graph, target: Path) -> list[str]:
     names = [write(diagram, target / f"{stem}.dot", atomic=True).name for diagram, stem in diagrams]
     if not shutil.which("dot"):
         print(f"note: graphviz's `dot` was not found, so the diagrams are DOT source ({', '.join(names)}): "
-              f"{INSTALL_HINT}", file=sys.stderr)
+              f"{INSTALL_HINT} to get SVG (`archspec render` draws any of them later)", file=sys.stderr)
     return names
 
 

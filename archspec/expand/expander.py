@@ -33,7 +33,7 @@ from ..ir.passes.shapes import infer_node_shape
 from ..language.syntax import Arg, BlockUse, Merge, Node, OpItem, Seq
 from ..language.expr import NODES_PER_STEP
 from ..language.values import evaluate_value
-from ..language.walk import BlockRef, Env, interpolate, POISON, Value
+from ..language.walk import BlockRef, display_label, Env, interpolate, POISON, Value
 from .budget import memo_key, size_cost
 from .provenance import bound_params, item_record
 from .references import bind as bind_id, block_inputs, block_outputs, read_from, single
@@ -230,7 +230,7 @@ class Expander:
         scopes[name] = record
         use = scopes.get(env.block_use, {})
         if use.get("kind") == "block" and self._sole_item(use["key"], node):  # WRN's stage: 'stage (B x4)'
-            scopes[env.block_use] = {**record, "in_block": use["key"]}
+            scopes[env.block_use] = {**record, "in_block": use["key"], **{k: use[k] for k in ("label",) if k in use}}
         for i in range(count):
             overrides = {}
             if i == 0 and mods.first:
@@ -377,9 +377,11 @@ class Expander:
                     init=((block.init,) if block.init else ()) + env.init).with_input(x)
         if not self.run_checks(block.definition.checks, block.path, inner):
             return POISON
+        record = {"kind": "block", "key": key, "parent": env.block_use, "loc": self.loc(env, node.path), "bound": bound,
+                  **({"label": display_label(block.definition.label, block.path + ("label",), inner, self.evaluate)}
+                     if block.definition.label else {})}  # the display name diagrams show, with this use's values
         # setdefault: when a block's body is a single block use it is inlined, and the outer block names the scope
-        self.graph.graph["scopes"].setdefault(name, {"kind": "block", "key": key, "parent": env.block_use,
-                                                     "loc": self.loc(env, node.path), "bound": bound})
+        self.graph.graph["scopes"].setdefault(name, record)
         out = self.seq(block.body, name, inner, x)
         return block_outputs(self, block, inner, out)
 

@@ -11,8 +11,8 @@ Node attributes
     init    (only where the spec's `init:` sets something) {tensor: {"fn": initialiser, **arguments}}: how
             the backend initialises the node's weight/bias (archspec.language.init; absent = PyTorch's default)
 Graph attributes
-    name, input (node name), outputs (node names), aux_outputs,
-    scopes {path: {"kind": block|repeat|item, "key", "parent", "loc", "count"?, "in_block"?}}, read through
+    name, input (node name), outputs (node names), aux_outputs, label? (the spec's display name),
+    scopes {path: {"kind": block|repeat|item, "key", "parent", "loc", "count"?, "in_block"?, "label"?}}, read through
     archspec.ir.scopes.scope_tree (the typed scope tree), never by splitting names
 """
 from __future__ import annotations

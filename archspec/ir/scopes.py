@@ -3,7 +3,7 @@
 A node `inception_a.2.branch1.0.conv` sits in the scope `inception_a.2.branch1.0` (a conv unit), inside
 `inception_a.2.branch1` (a `seq` composite: a branch of the concat), `inception_a.2` (a block use),
 `inception_a` (a repeat group) and the network root "". The expander records what each scope is in
-graph.graph["scopes"] ({path: {kind: block|repeat|item, key, parent, loc, count?, in_block?}}); a name
+graph.graph["scopes"] ({path: {kind: block|repeat|item, key, parent, loc, count?, in_block?, label?}}); a name
 prefix without a record is a plain group (a branch, a for-loop iteration, a residual body part) or,
 at the top, the head. `scope_tree(graph)` builds the tree once per graph and caches it.
 
@@ -23,7 +23,7 @@ emitted them, which follows the spec (a residual's preact, body, shortcut, add, 
 The API, for reports, diagrams and backends
     scope_tree(graph) -> ScopeTree     tree.root, tree[path], tree.get(path), path in tree, tree.scopes()
     tree.scope_of(node), tree.chain(node_or_path), tree.enclosing(node_or_path)
-    Scope: path, kind, key, name, parent, items, children, own_nodes, loc, count, in_block, recorded,
+    Scope: path, kind, key, name, parent, items, children, own_nodes, loc, count, in_block, display, recorded,
            depth, label, walk(), nodes(), contains(name), relative(name),
            inputs()  (nodes outside it that it reads), outputs()  (its nodes read outside or graph outputs),
            params(), macs()
@@ -54,6 +54,7 @@ class Scope:
     loc: str = ""  # file:line:col of the item in the spec, where recorded
     count: int | None = None  # repeat groups: the number of repeats
     in_block: str | None = None  # a repeat group that is the whole body of a block use: that block
+    display: str = ""  # a block use's display name (its block's `label:` with this use's values), "" if none
     tree: "ScopeTree | None" = field(default=None, repr=False)
     _nodes: list | None = field(default=None, repr=False)
 
@@ -201,7 +202,8 @@ class ScopeTree:
             key, loc = record["key"], record.get("loc", "")
         scope = Scope(path, kind, key, leaf, parent, loc=loc, tree=self,
                       count=record.get("count") if record else None,
-                      in_block=record.get("in_block") if record else None)
+                      in_block=record.get("in_block") if record else None,
+                      display=record.get("label", "") if record else "")
         parent.items.append(scope)
         self._by_path[path] = scope
         return scope

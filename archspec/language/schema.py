@@ -109,6 +109,16 @@ class CheckDecl(Strict):
 class BlockDef(Strict):
     doc: str = ""
     """One line shown by tools and diagrams."""
+    label: str = ""
+    """The block's display name in diagrams (`Inception-A`); `${expr}` parts are replaced by values of the
+    block's parameters at each use (`${block} x${n}, ${width}`). Default: the block's name."""
+    draw_order: list[int] = []
+    """Diagrams only: the left-to-right order on the page of the inputs of the block's output merge (its
+    last concat or add), as 0-based positions in the order the merge reads them (`[3, 0, 1, 2]` draws the
+    fourth branch leftmost). The concat order, which weights depend on, does not change."""
+    draw_shapes: bool = False
+    """Diagrams only: write each item's output shape (H x W x C) inside the block, as Fig. 3 of the
+    Inception-v4 paper does for its stem."""
     params: dict[str, Param] = {}
     checks: list[CheckDecl] = []
     """Rules the parameters of each use must satisfy."""
@@ -142,6 +152,9 @@ class SpecDoc(Strict):
     """Block library files, relative to this file."""
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
     doc: str = ""
+    label: str = ""
+    """The network's display name, the title of its diagrams; `${expr}` parts are replaced by values of
+    params and `let` names (`WRN-${depth}-${k}, ${block}`). Default: name."""
     params: dict[str, Param] = {}
     let: dict[str, Any] = {}
     """Derived values, each an expression over params and earlier `let` names."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from . import schema as L
 from ..errors import Path
+from .blockcall import BlockCall
 from .params import block_param_names
 from .syntax import Seq
 from ..source.yamlsource import SourceDoc
@@ -89,12 +90,29 @@ class BlockRef:
 _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 
 
-def interpolate(message: str, env: Env, evaluate) -> str:
-    """Replace each ${expr} in message by its value; one that cannot be evaluated (evaluate reported why
-    and gave None) stays as written."""
+def display_value(value) -> str:
+    """A value as a display label writes it: a block reference or list without spaces, as papers do
+    (`B(3,3)`, `3,1,3`); anything else as str."""
+    if isinstance(value, list):
+        return ",".join(display_value(v) for v in value)
+    if isinstance(value, BlockCall):
+        args = [display_value(a) for a in value.positional] + [f"{k}={display_value(v)}" for k, v in value.keywords]
+        return f"{value.name}({','.join(args)})" if args else value.name
+    return str(value)
+
+
+def interpolate(message: str, env: Env, evaluate, show=str) -> str:
+    """Replace each ${expr} in message by its value, written by show; one that cannot be evaluated
+    (evaluate reported why and gave None) stays as written."""
     def value(match: re.Match) -> str:
         got = evaluate("${" + match.group(1) + "}")
         written = match.group(0) if len(match.group(0)) <= 60 else match.group(0)[:40] + "...}"
-        return written if got is None else str(got)
+        return written if got is None else show(got)
 
     return _INTERPOLATION.sub(value, message)
+
+
+def display_label(template: str, path: Path, env: Env, evaluate) -> str:
+    """A `label:` (a display name in diagrams) with its ${expr} parts replaced by values shown as
+    display_value shows them; evaluate(text, kind, path, env) reports a part that fails at path."""
+    return interpolate(template, env, lambda text: evaluate(text, object, path, env), display_value)

@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 
 import archspec
 from archspec.analysis.shape_text import diagram_shape
-from archspec.backends.graphviz.render import RenderError, render, write
+from archspec.backends.graphviz.render import Options, RenderError, render, write
 from archspec.cli.app import app
 from archspec.analysis.report import totals
 from archspec.analysis.structure import block_types, network_units
+from archspec.ir.scopes import scope_tree
 
 from ..conftest import ROOT
 from ..dotparse import parse, text_of
@@ -34,9 +35,9 @@ def compiled(path, **overrides):
     return _cache[key]
 
 
-def diagram(path, level, **overrides):
+def diagram(path, level, options=Options(), **overrides):
     spec, graph = compiled(path, **overrides)
-    return parse(render(spec, graph, level).source), graph
+    return parse(render(spec, graph, level, options).source), graph
 
 
 def assert_colours_explained(dot):
@@ -55,8 +56,8 @@ def test_network_level_of_every_spec(spec_path):
         assert attrs["label"] in shapes, (a, b)  # every edge carries the tensor shape, HxWxC
     for unit in units:
         label = dot.label(unit.name)
-        if unit.kind == "repeat":
-            assert f"{unit.key} x{unit.count}" in label
+        if unit.kind == "repeat":  # 'inception_a x4', or its display name: 'Inception-A x4' over 'inception_a'
+            assert f" x{unit.count}" in label.splitlines()[0] and (unit.key in label or unit.name in label)
         assert LOC.search(dot.nodes[unit.name]["tooltip"]), unit.name
     params, macs = totals(graph)
     title = text_of(dot.graph["label"])
@@ -69,7 +70,8 @@ def test_network_level_of_inception_v4_reads_like_figure_9():
     dot, _ = diagram(V4, "network")
     titles = [dot.label(n).splitlines()[0] for n in ("stem", "inception_a", "reduction_a", "inception_b",
                                                      "reduction_b", "inception_c")]
-    assert titles == ["stem", "inception_a x4", "reduction_a", "inception_b x7", "reduction_b", "inception_c x3"]
+    assert titles == ["Stem", "Inception-A x4", "Reduction-A", "Inception-B x7", "Reduction-B", "Inception-C x3"]
+    assert dot.label("inception_a").splitlines()[1] == "inception_a"  # the name in the spec under its display name
     edges = {(a, b): attrs["label"] for a, b, attrs in dot.edges}
     assert edges[("input", "stem")] == "299x299x3"
     assert edges[("stem", "inception_a")] == "35x35x384"
@@ -89,14 +91,14 @@ def test_auxiliary_head_is_a_dashed_side_branch():
 
 def test_block_level_uses_the_papers_labels():
     dot, graph = diagram(V4, "block")
-    labels = {dot.label(n) for n in dot.nodes}
+    labels = {dot.label(n).splitlines()[0] for n in dot.nodes}
     for text in ("3x3 conv, 32, /2 V", "3x3 conv, 32, V", "1x7 conv, 224", "7x1 conv, 256", "3x3 MaxPool /2 V",
                  "3x3 AvgPool", "Filter concat", "3x3 conv, 384, /2 V", "1x3 conv, 256"):
         assert text in labels, text
     top = [c for c, info in dot.clusters.items() if info["parent"] is None]
     assert len(top) == len(block_types(graph)) == 6
     titles = [text_of(dot.clusters[c]["attrs"]["label"]).splitlines()[0] for c in top]
-    assert titles == ["stem", "inception_a x4", "reduction_a", "inception_b x7", "reduction_b", "inception_c x3"]
+    assert titles == ["Stem", "Inception-A x4", "Reduction-A", "Inception-B x7", "Reduction-B", "Inception-C x3"]
     assert not any(n.endswith((".bn", ".act")) for n in dot.nodes)  # conv units are collapsed
     assert_colours_explained(dot)
 
@@ -110,15 +112,16 @@ def test_block_level_shows_residual_scale_and_merge():
     adds = [n for n in dot.nodes if n.endswith(".add")]
     assert adds and all(dot.nodes[n]["shape"] == "circle" and dot.label(n) == "+" for n in adds)
     titles = [text_of(c["attrs"]["label"]).splitlines()[0] for c in dot.clusters.values() if c["parent"] is None]
-    assert "block8 (block8 x9)" in titles and "block8 (block8_last)" in titles
+    assert "Inception-ResNet-C x9" in titles and "Inception-ResNet-C (block8_last)" in titles  # no 'block8 (block8 x9)'
+    nested = {text_of(c["attrs"]["label"]) for c in dot.clusters.values() if c["parent"] is not None}
+    assert {"ir_a_branches", "ir_b_branches", "ir_c_branches", "stem_v3"} <= nested  # blocks used inside blocks
 
 
 def test_block_level_keeps_branches_left_to_right():
-    dot, _ = diagram(V4, "block")
-    rows = [(a, b) for a, b, attrs in dot.edges if attrs.get("style") == "invis" and a.startswith("inception_a.0.")]
-    assert rows[:3] == [("inception_a.0.branch0", "inception_a.0.branch1.1"),
-                        ("inception_a.0.branch1.1", "inception_a.0.branch2.2"),
-                        ("inception_a.0.branch2.2", "inception_a.0.branch3.1")]
+    dot, _ = diagram(IRV2, "block")  # no draw_order: the order the concat reads them
+    rows = [(a, b) for a, b, attrs in dot.edges if attrs.get("style") == "invis" and a.startswith("mixed_5b.")]
+    assert rows[:3] == [("mixed_5b.branch0", "mixed_5b.branch1.1"), ("mixed_5b.branch1.1", "mixed_5b.branch2.2"),
+                        ("mixed_5b.branch2.2", "mixed_5b.branch3.1")]
 
 
 def test_one_block_type_per_structure():
@@ -131,7 +134,7 @@ def test_one_block_type_per_structure():
 
 
 def test_layer_level_has_every_op_in_nested_clusters():
-    dot, graph = diagram(V4, "layer")
+    dot, graph = diagram(V4, "layer", Options(fold=False))
     assert set(dot.nodes) == set(graph.nodes)
     assert dot.cluster_of["inception_a.2.branch1.0.conv"] == "cluster_inception_a.2"
     assert dot.clusters["cluster_inception_a.2"]["parent"] == "cluster_inception_a"
@@ -151,7 +154,8 @@ def test_svg_has_tooltips_with_spec_locations_legend_and_totals(tmp_path):
     nodes = root.findall(".//svg:g[@class='node']", ns)
     assert len(nodes) == len(network_units(graph)) + 2  # + input, output
     tips = [a.get("{http://www.w3.org/1999/xlink}title") for a in root.iter("{http://www.w3.org/2000/svg}a")]
-    assert any(t and t.startswith("inception_a\n") and "inception_v4.yaml:81:5" in t and "MACs: " in t
+    where = scope_tree(graph)["inception_a"].loc  # specs/inception_v4.yaml:LINE:COL as the IR records it
+    assert any(t and t.startswith("inception_a\n") and f"spec: {where.rpartition('specs/')[2]}" in t and "MACs: " in t
                for t in tips)
     text = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
     assert "legend" in text and "FLOPs = 2 x MACs" in text and "35x35x384" in text
@@ -160,7 +164,7 @@ def test_svg_has_tooltips_with_spec_locations_legend_and_totals(tmp_path):
 @needs_dot
 def test_layer_level_svg_of_the_largest_spec(tmp_path):
     spec, graph = compiled(IRV2)
-    root = ET.parse(write(render(spec, graph, "layer"), tmp_path / "l.svg")).getroot()
+    root = ET.parse(write(render(spec, graph, "layer", Options(fold=False)), tmp_path / "l.svg")).getroot()
     titles = {g.findtext("{http://www.w3.org/2000/svg}title") for g in root.iter("{http://www.w3.org/2000/svg}g")
               if g.get("class") == "node"}
     assert set(graph.nodes) <= titles
@@ -179,8 +183,8 @@ def test_missing_dot_fails_in_one_line_but_dot_source_still_works(tmp_path, monk
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "apt-get install graphviz" in lines[0]
-    result = runner.invoke(app, ["render", str(V4), "-o", str(tmp_path / "v4.svg"), "--format", "dot"])
-    assert result.exit_code == 0 and (tmp_path / "v4.svg").read_text().startswith("digraph")
+    result = runner.invoke(app, ["render", str(V4), "-o", str(tmp_path / "v4.dot")])
+    assert result.exit_code == 0 and (tmp_path / "v4.dot").read_text().startswith("digraph")
     spec, graph = compiled(V4)
     with pytest.raises(RenderError):
         write(render(spec, graph, "network"), tmp_path / "x.png")
@@ -192,7 +196,7 @@ def test_render_command_levels_formats_and_overrides(tmp_path):
                                  "--set", "depth=16", "--set", "k=2"])
     assert result.exit_code == 0, result.output
     dot = parse(out.read_text())
-    assert "3x3 conv, 64, /2" in {dot.label(n) for n in dot.nodes}  # k=2: stage 2 is 32*2 wide
+    assert "3x3 conv, 64/128, /2" in {dot.label(n) for n in dot.nodes}  # k=2: stages 2 and 3 are 32*2, 64*2 wide
     assert runner.invoke(app, ["render", str(V4), "-o", str(tmp_path / "x.jpg")]).exit_code == 2
     assert runner.invoke(app, ["render", str(V4), "-o", str(tmp_path / "x.svg"), "--level", "huge"]).exit_code == 2
     result = runner.invoke(app, ["render", str(V4), "-o", str(tmp_path / "x.dot"), "--set", "clases=3"])
@@ -222,3 +226,4 @@ def test_build_without_dot_writes_dot_source_and_says_so(tmp_path, monkeypatch):
     assert not (target / "network.svg").exists()
     notes = [line for line in result.output.splitlines() if "graphviz" in line]
     assert len(notes) == 1 and "apt-get install graphviz" in notes[0]
+    assert "--format" not in notes[0]  # build has no --format: the hint names only what build can use

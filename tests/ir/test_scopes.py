@@ -175,6 +175,7 @@ head:
 @pytest.mark.parametrize("module", ["archspec.analysis.report", "archspec.analysis.summary", "archspec.analysis.diff", "archspec.analysis.structure",
                                     "archspec.backends.graphviz.common", "archspec.backends.graphviz.blocks",
                                     "archspec.backends.graphviz.layers", "archspec.backends.graphviz.render",
+                                    "archspec.backends.graphviz.blocktext", "archspec.backends.graphviz.paths",
                                     "archspec.backends.torch.layout", "archspec.backends.torch.network",
                                     "archspec.backends.torch.codegen", "archspec.analysis.features"])
 def test_readers_of_the_ir_do_not_split_names(module):

@@ -6,12 +6,13 @@ import math
 import graphviz
 import networkx as nx
 
+from ...errors import did_you_mean
 from ...ir.scopes import exits, external_inputs, scope_tree
-from ...analysis.structure import block_types, BlockType, conv_unit
+from ...analysis.structure import block_names, block_types, BlockType, conv_unit
 from ...analysis.shape_text import diagram_shape
-from .labels import (act_text, conv_text, counts_text, fill, FONT, group_tooltip, html, node_tooltip,
-                     op_category, op_text, tip)
-from .common import add_legend, emit, GREY, nest, new_digraph, order_merge
+from .blocktext import act_note, block_title, default_act, item_text
+from .labels import counts_text, fill, FONT, group_tooltip, html, node_tooltip, tip
+from .common import add_legend, emit, GREY, nest, new_digraph, Options, order_merge, RenderError, UnknownBlock
 
 
 def collapse(graph: nx.DiGraph, nodes: list[str]) -> dict[str, list[str]]:
@@ -22,38 +23,9 @@ def collapse(graph: nx.DiGraph, nodes: list[str]) -> dict[str, list[str]]:
     return items
 
 
-def _mostly_activated(graph: nx.DiGraph) -> bool:
-    """True when most conv units end in an activation (then one without is marked 'Linear', as papers do)."""
-    units = {conv_unit(graph, n) for n in graph.nodes if graph.nodes[n]["op"] == "conv2d"} - {None}
-    with_act = sum(1 for u in units if f"{u}.act" in graph)
-    return bool(units) and with_act > len(units) / 2
-
-
-def item_label(graph: nx.DiGraph, item: str, members: list[str], mark_linear: bool) -> tuple[str, str]:
-    """(label text, category) of a diagram item: '1x7 conv, 224', '3x3 MaxPool /2 V', 'Filter concat', ..."""
-    conv = next((m for m in members if graph.nodes[m]["op"] == "conv2d"), None)
-    if conv is None or len(members) == 1 and item == conv:
-        data = graph.nodes[members[0]]
-        return op_text(data), op_category(data["op"])
-    act = next((graph.nodes[m]["attrs"]["fn"] for m in members if graph.nodes[m]["op"] == "act"), None)
-    text = conv_text(graph.nodes[conv]["attrs"], linear=mark_linear and act is None)
-    if act not in (None, "relu"):
-        text += f", {act_text(act)}"
-    return text, "conv"
-
-
-def uses_text(graph: nx.DiGraph, uses: list[str]) -> str:
-    """'mixed_5b, mixed_5c' or 'block35 x10': a repeat group whose every repeat is listed is written as one."""
-    tree = scope_tree(graph)
-    listed = set(uses)
-    parts: list[str] = []
-    for use in uses:
-        group = tree[use].parent
-        whole = group.kind == "repeat" and {c.path for c in group.children} <= listed
-        text = f"{group.path} x{group.count}" if whole else use
-        if text not in parts:
-            parts.append(text)
-    return ", ".join(parts[:5]) + (", …" if len(parts) > 5 else "")
+def _definition(spec, key: str):
+    """The spec's block `key` (a BlockRef: .definition, .doc, .path), or None."""
+    return getattr(spec, "blocks", {}).get(key) if spec is not None else None
 
 
 def wrap(text: str, width: int = 52) -> list[str]:
@@ -67,33 +39,46 @@ def wrap(text: str, width: int = 52) -> list[str]:
     return lines
 
 
-def _title(graph: nx.DiGraph, bt: BlockType, ambiguous: bool, spec) -> list[tuple[str, int | None, str | None]]:
-    uses = len(bt.uses)
-    text = uses_text(graph, bt.uses)
-    if scope_tree(graph)[bt.first].kind == "composite":
-        title = f"{bt.first} ({bt.key})"
-    elif ambiguous:
-        title = f"{bt.key} ({text})"
-    else:
-        title = bt.key + (f" x{uses}" if uses > 1 else "")
+def _title(graph: nx.DiGraph, bt: BlockType, spec) -> list[tuple[str, int | None, str | None]]:
+    title, note = block_title(graph, bt)
     lines = [(title, 13, None)]
-    block = getattr(spec, "blocks", {}).get(bt.key) if spec is not None else None
+    block = _definition(spec, bt.key)
     if block is not None and block.definition.doc:
         lines += [(line, 10, None) for line in wrap(block.definition.doc)]
-    if not ambiguous and text not in (bt.first, f"{bt.key} x{uses}"):
-        lines.append((f"used as {text}", 9, GREY))
-    if bt.widths_vary:
-        lines.append((f"uses differ in width: {bt.first}'s shown", 9, GREY))
+    if note:
+        lines.append((note, 9, GREY))
     return lines
 
 
-def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_linear: bool,
+def draw_orders(spec, graph: nx.DiGraph, first: str) -> dict[str, list[int]]:
+    """{merge node: positions left to right} for the block uses in first's subtree whose block has a
+    `draw_order:`: the order of the inputs of the use's output merge (its last concat, add or mul)."""
+    orders: dict[str, list[int]] = {}
+    for scope in scope_tree(graph)[first].walk():
+        block = _definition(spec, scope.key) if scope.kind == "block" else None
+        order = list(block.definition.draw_order) if block is not None else []
+        merges = [n for n in scope.nodes() if graph.nodes[n]["op"] in ("concat", "add", "mul")]
+        if not order or not merges:
+            continue
+        count = len(graph.nodes[merges[-1]]["inputs"])
+        if sorted(order) != list(range(count)):
+            where = block.doc.loc(block.path + ("draw_order",))
+            raise RenderError(f"{where}: draw_order of block '{scope.key}' must list the positions 0 to "
+                              f"{count - 1} of its output merge's {count} inputs once each, got {order}")
+        orders[merges[-1]] = order
+    return orders
+
+
+def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, spec, act_default: str | None,
                used: set) -> tuple[str, str]:
     """Draw one block use (its external inputs and output too); return (entry node, exit node) ids."""
     items = collapse(graph, bt.nodes)
     owner = {m: item for item, members in items.items() for m in members}
     tree = scope_tree(graph)
     nested = {s.path for s in tree[bt.first].walk() if s.path != bt.first and s.kind in ("block", "repeat")}
+    orders = draw_orders(spec, graph, bt.first)
+    block = _definition(spec, bt.key)
+    shapes = block is not None and block.definition.draw_shapes
     sources = external_inputs(graph, bt.nodes)
     for k, producer in enumerate(sources):
         owner[producer] = f"__in{k}__{bt.first}"
@@ -103,7 +88,7 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_lin
 
     def draw_item(target, item: str, cluster: str) -> None:
         members = items[item]
-        text, category = item_label(graph, item, members, mark_linear)
+        text, category, shape_text = item_text(graph, bt, item, members, act_default, shapes)
         used.add(category)
         shape = "circle" if graph.nodes[members[0]]["op"] in ("add", "mul") else "box"
         extra = {"width": "0.3", "fontsize": "14", "margin": "0.02"} if shape == "circle" else {}
@@ -111,17 +96,21 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_lin
         if len(members) > 1:
             output = diagram_shape(graph.nodes[members[-1]]["meta"]["shape"])
             parts = " + ".join(tree[item].relative(m) for m in members)
-            tooltip = f"{item}: conv unit ({parts}), output {output}\n\n" \
-                + tooltip
-        target.node(item, label=text, shape=shape, fillcolor=fill(category), tooltip=tip(tooltip), **extra)
+            tooltip = f"{item}: conv unit ({parts}), output {output}\n\n" + tooltip
+        label = html((text, None, None), (shape_text, 9, GREY), bold_first=False) if shape_text else text
+        target.node(item, label=label, shape=shape, fillcolor=fill(category), tooltip=tip(tooltip), **extra)
         if graph.nodes[members[-1]]["op"] in ("concat", "add", "mul"):
-            order_merge(target, graph, members[-1], owner)
+            order_merge(target, graph, members[-1], owner, orders.get(members[-1]))
 
     def cluster_attrs(path: str) -> dict:
         scope = tree[path]
-        title = f"{scope.key} x{scope.count}" if scope.kind == "repeat" else scope.key
+        if scope.kind == "repeat":
+            first = scope.children[0] if scope.children else scope
+            title = f"{scope.display or first.display or scope.key} x{scope.count}"
+        else:
+            title = scope.display or scope.key
         return {"label": title, "style": "dashed,rounded", "color": "#888888", "fontsize": "10",
-                "fontcolor": GREY, "labeljust": "l", "tooltip": tip(f"{path}: {title} ({scope.loc})")}
+                "fontcolor": GREY, "labeljust": "l", "tooltip": tip(f"{path}: {scope.key} ({scope.loc})")}
 
     emit(dot, nest(graph, list(items), nested), "", draw_item, cluster_attrs)
     for item, members in items.items():
@@ -138,30 +127,45 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, mark_lin
     return (owner[sources[0]] if sources else next(iter(items))), out
 
 
-def _cluster_label(graph: nx.DiGraph, bt: BlockType, ambiguous: bool, spec) -> str:
+def _cluster_label(graph: nx.DiGraph, bt: BlockType, spec) -> str:
     params = sum(graph.nodes[n]["meta"]["params"] for n in bt.nodes)
     macs = sum(graph.nodes[n]["meta"]["macs"] for n in bt.nodes)
     sources = external_inputs(graph, bt.nodes)
     shapes = (f"{diagram_shape(graph.nodes[sources[0]]['meta']['shape'])} -> " if sources else "") + \
         diagram_shape(graph.nodes[exits(graph, bt.nodes)[-1]]["meta"]["shape"])
-    return html(*_title(graph, bt, ambiguous, spec), (f"{shapes} · per use: {counts_text(params, macs)}", 9, GREY))
+    first = " (first use)" if bt.widths_vary else ""
+    return html(*_title(graph, bt, spec), (f"{shapes}{first} · per use: {counts_text(params, macs)}", 9, GREY))
 
 
-def block_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
-    """One cluster per distinct block type (first use), laid out in a grid, in one diagram."""
-    dot = new_digraph(graph, "block", nodesep="0.2", ranksep="0.25")
-    types = block_types(graph)
-    keys = [bt.key for bt in types]
-    mark_linear = _mostly_activated(graph)
+def chosen_types(graph: nx.DiGraph, block: str | None) -> list[BlockType]:
+    """The block types to draw: every outermost one, or those of block `block` (RenderError with a
+    did-you-mean when the network uses no block of that name)."""
+    if block is None:
+        return block_types(graph)
+    types = block_types(graph, block)
+    if not types:
+        names = block_names(graph)
+        hint = did_you_mean(block, names)
+        raise UnknownBlock(f"the network uses no block named {block!r}" + (f" ({hint})" if hint else "")
+                          + (f"; its blocks: {', '.join(names)}" if names else "; it uses no blocks"))
+    return types
+
+
+def block_diagram(spec, graph: nx.DiGraph, options: Options = Options()) -> graphviz.Digraph:
+    """One cluster per distinct block type (first use), laid out in a grid, in one diagram (options.block:
+    only that block's types)."""
+    types = chosen_types(graph, options.block)
+    dot = new_digraph(graph, "block", options, nodesep="0.2", ranksep="0.25")
+    act_default = default_act(graph)
     used: set = {"io"}
     ends = []
     for i, bt in enumerate(types):
         with dot.subgraph(name=f"cluster_block{i}") as sub:
             extra = [f"uses: {', '.join(bt.uses)}", f"spec: {scope_tree(graph)[bt.first].loc}"]
-            sub.attr(label=_cluster_label(graph, bt, keys.count(bt.key) > 1, spec), labeljust="l", style="rounded",
+            sub.attr(label=_cluster_label(graph, bt, spec), labeljust="l", style="rounded",
                      color="#777777", fontname=FONT, margin="12",
                      tooltip=tip(group_tooltip(graph, f"block {bt.key} ({bt.first})", bt.nodes, extra)))
-            ends.append(draw_block(sub, graph, bt, mark_linear, used))
+            ends.append(draw_block(sub, graph, bt, spec, act_default, used))
     columns = max(1, math.ceil(math.sqrt(len(types))))
     for row in range(0, len(ends), columns):  # a grid: each row's inputs level, each row below the last
         with dot.subgraph() as same:
@@ -173,5 +177,5 @@ def block_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
                 dot.edge(exit_, ends[row][0], style="invis", weight="0")
     if not types:
         dot.node("__empty", label="no block uses in this network", shape="plaintext", style="")
-    add_legend(dot, graph, "block", sorted(used))
+    add_legend(dot, graph, "block", sorted(used), act_note(act_default) if "conv" in used else [], options)
     return dot

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -11,23 +12,44 @@ import networkx as nx
 from ...analysis.report import totals
 from ...atomic import atomic_write
 from ...ir.scopes import Scope, scope_tree
-from ...analysis.shape_text import diagram_shape
+from ...analysis.shape_text import DIAGRAM_ORDER, diagram_shape
 from .labels import CATEGORIES, FONT, legend_table, short
 
 LEVELS = ("network", "block", "layer")
 FORMATS = ("svg", "png", "pdf", "dot")
+DIRECTIONS = ("TB", "LR")
 GREY = "#555555"
-INSTALL_HINT = "install graphviz (e.g. `apt-get install graphviz`) or use --format dot"
+INSTALL_HINT = "install graphviz (e.g. `apt-get install graphviz`)"
 
 
 class RenderError(Exception):
-    """A diagram cannot be written (unknown format, `dot` missing, `dot` failed); the message is one line."""
+    """A diagram cannot be drawn or written (unknown level, format or block, `dot` missing or failing, a
+    `draw_order:` that does not fit its block); the message is one line."""
 
 
-def new_digraph(graph: nx.DiGraph, level: str, **graph_attrs: str) -> graphviz.Digraph:
+class UnknownBlock(RenderError):
+    """A block to draw (--block, block=) that the network does not use: a usage mistake."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to draw: title (name, values, totals) and legend shown or not, direction TB (top to bottom) or LR,
+    block (block level: only the block types of this block name), fold (layer level: one use of each
+    structure of a repeat group, marked xN)."""
+
+    title: bool = True
+    legend: bool = True
+    direction: str = "TB"
+    block: str | None = None
+    fold: bool = True
+
+
+def new_digraph(graph: nx.DiGraph, level: str, options: Options, **graph_attrs: str) -> graphviz.Digraph:
     """An empty diagram with the common style; add_legend gives it its label."""
+    if options.direction not in DIRECTIONS:
+        raise RenderError(f"unknown direction {options.direction!r}: choose from {', '.join(DIRECTIONS)}")
     dot = graphviz.Digraph(name=f"{graph.graph['name']}_{level}")
-    attrs = {"rankdir": "TB", "nodesep": "0.25", "ranksep": "0.3", "newrank": "true", **graph_attrs}
+    attrs = {"rankdir": options.direction, "nodesep": "0.25", "ranksep": "0.3", "newrank": "true", **graph_attrs}
     dot.attr("graph", labelloc="t", fontname=FONT, fontsize="14", **attrs)
     dot.attr("node", shape="box", style="filled,rounded", fontname=FONT, fontsize="11", penwidth="0.8",
              color="#666666", margin="0.12,0.04", height="0.3")
@@ -35,31 +57,63 @@ def new_digraph(graph: nx.DiGraph, level: str, **graph_attrs: str) -> graphviz.D
     return dot
 
 
-def graph_label(graph: nx.DiGraph, level: str, categories: list[str] = (), dashed_note: bool = False) -> str:
-    """The title: 'name (level level)', the totals with every number labelled (params, MACs,
-    FLOPs = 2 x MACs) and the legend of the colours in `categories`."""
+def display_name(graph: nx.DiGraph) -> str:
+    """The network's display name: its spec's `label:` with the values in force (`WRN-28-10, B(3,3)`), else
+    its name."""
+    return graph.graph.get("label") or graph.graph["name"]
+
+
+def graph_label(graph: nx.DiGraph, level: str, categories: list[str] = (), notes: list[str] = (),
+                options: Options = Options()) -> str:
+    """The title: the display name, 'name, level level, input HxWxC', the totals with every number labelled
+    (params, MACs, FLOPs = 2 x MACs), then the legend: the colours in `categories` and the notes. The shape
+    order is stated once, in the legend (in the title when the legend is hidden)."""
     params, macs = totals(graph)
     train = totals(graph, train=True)[1]
     shape = graph.nodes[graph.graph["input"]]["meta"]["shape"]
-    counts = (f"params {params:,} ({short(params)}) · MACs {macs:,} ({short(macs)}) · "
-              f"FLOPs = 2 x MACs {2 * macs:,} ({short(2 * macs)})")
-    rows = [f'<font point-size="16"><b>{escape(graph.graph["name"])} ({level} level), input {diagram_shape(shape)}</b></font>',
-            f'<font point-size="11">{escape(counts)}</font>']
-    if train != macs:
-        rows.append(f'<font point-size="10" color="{GREY}">MACs in training, with auxiliary heads: '
-                    f'{train:,} ({short(train)})</font>')
+    order = f"shapes are {DIAGRAM_ORDER.replace('x', ' x ')}"
+    rows = []
+    if options.title:
+        counts = (f"params {params:,} ({short(params)}) · MACs {macs:,} ({short(macs)}) · "
+                  f"FLOPs = 2 x MACs {2 * macs:,} ({short(2 * macs)})")
+        about = f"{graph.graph['name']}, {level} level, input {diagram_shape(shape)}"
+        rows += [f'<font point-size="18"><b>{escape(display_name(graph))}</b></font>',
+                 f'<font point-size="11">{escape(about + ("" if options.legend else f" ({order})"))}</font>',
+                 f'<font point-size="11">{escape(counts)}</font>']
+        if train != macs:
+            rows.append(f'<font point-size="10" color="{GREY}">MACs in training, with auxiliary heads: '
+                        f'{train:,} ({short(train)})</font>')
     ordered = [c for c in CATEGORIES if c in set(categories)]
-    if ordered:
-        rows.append(legend_table(ordered, note="  (fill colour = kind; dashed = training only)" if dashed_note
-                                 else "  (fill colour = kind)"))
+    if options.legend and ordered:
+        rows.append(legend_table(ordered, note="  (fill colour = kind; " + "; ".join([*notes, order]) + ")"))
+    if not rows:
+        return ""
     return ('<<table border="0" cellborder="0" cellspacing="2" cellpadding="0">'
             + "".join(f"<tr><td>{row}</td></tr>" for row in rows) + "</table>>")
 
 
 def add_legend(dot: graphviz.Digraph, graph: nx.DiGraph, level: str, categories: list[str],
-               dashed_note: bool = False) -> None:
-    """Set the diagram's title: name, totals and a legend of the colours in use."""
-    dot.attr(label=graph_label(graph, level, categories, dashed_note))
+               notes: list[str] = (), options: Options = Options()) -> None:
+    """Set the diagram's title: name, totals and a legend of the colours in use (what options keep)."""
+    label = graph_label(graph, level, categories, notes, options)
+    if label:
+        dot.attr(label=label)
+
+
+def diagram_bytes(dot: graphviz.Digraph, fmt: str, what: str = "the diagram") -> bytes:
+    """The diagram as fmt: DOT source, or svg/png/pdf drawn by graphviz's `dot` (RenderError when `dot` is
+    missing or fails, or fmt is no format)."""
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown diagram format {fmt!r}: choose from {', '.join(FORMATS)}")
+    if fmt == "dot":
+        return dot.source.encode("utf-8")
+    if shutil.which("dot") is None:
+        raise RenderError(f"graphviz's `dot` program is needed for {fmt} output: {INSTALL_HINT}, or write DOT "
+                          "source instead (a .dot file; `archspec render --format dot`)")
+    try:
+        return dot.pipe(format=fmt, quiet=True)  # quiet: dot's 'scaling to fit' notes
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
+        raise RenderError(f"dot failed to render {what}: {str(exc).splitlines()[0]}") from None
 
 
 def write(dot: graphviz.Digraph, path: Path, fmt: str | None = None, *, atomic: bool = False) -> Path:
@@ -67,17 +121,7 @@ def write(dot: graphviz.Digraph, path: Path, fmt: str | None = None, *, atomic: 
     atomic: through archspec.atomic (build's artifacts: whole or not at all, only over a regular file);
     else a plain write (render's --out, which may be any file the user chose)."""
     fmt = (fmt or path.suffix.lstrip(".") or "svg").lower()
-    if fmt not in FORMATS:
-        raise RenderError(f"unknown diagram format {fmt!r}: choose from {', '.join(FORMATS)}")
-    if fmt == "dot":
-        data = dot.source.encode("utf-8")
-    elif shutil.which("dot") is None:
-        raise RenderError(f"graphviz's `dot` program is needed for {fmt} output: {INSTALL_HINT}")
-    else:
-        try:
-            data = dot.pipe(format=fmt, quiet=True)  # quiet: dot's 'scaling to fit' notes
-        except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
-            raise RenderError(f"dot failed to render {path}: {str(exc).splitlines()[0]}") from None
+    data = diagram_bytes(dot, fmt, str(path))
     if atomic:
         atomic_write(path, lambda handle: handle.write(data))
     else:
@@ -140,11 +184,14 @@ def _chain(target, ids: list[str]) -> None:
             row.edge(a, b, style="invis")
 
 
-def order_merge(target, graph: nx.DiGraph, merge: str, owner=None) -> None:
-    """Keep the branches of a concat/add/mul left to right in spec order (dot's `ordering` is unreliable
-    inside clusters): the branches' last nodes go on one rank in input order, and so do their first nodes."""
+def order_merge(target, graph: nx.DiGraph, merge: str, owner=None, order: list[int] | None = None) -> None:
+    """Keep the branches of a concat/add/mul left to right (dot's `ordering` is unreliable inside clusters):
+    the branches' last nodes go on one rank, and so do their first nodes, in the order the merge reads them,
+    or in `order` (positions among its inputs, a block's `draw_order:`)."""
     scope = scope_tree(graph).scope_of(merge)
-    tails = [i for i in graph.nodes[merge]["inputs"] if scope.contains(i)]
+    inputs = graph.nodes[merge]["inputs"]
+    positions = order if order is not None else range(len(inputs))
+    tails = [inputs[i] for i in positions if scope.contains(inputs[i])]
     tails = [t for t in tails if not any(o != t and _reaches(graph, t, o, scope) for o in tails)]
     heads = []
     for tail in tails:  # walk each branch back to its first node

@@ -1,6 +1,10 @@
 """Diagrams of a counted IR graph as graphviz DOT (network level here; block and layer level in their own
-modules) and the entry point `render`; `write` turns one into svg/png/pdf/dot."""
+modules), the entry point `render` and `Diagram` (what archspec.render returns); `write` turns one into
+svg/png/pdf/dot."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import graphviz
 import networkx as nx
@@ -12,11 +16,13 @@ from ...analysis.shape_text import diagram_shape
 from .labels import (conv_text, counts_text, fill, group_tooltip, html, node_tooltip, op_category, op_text,
                      tip)
 from .blocks import block_diagram
-from .common import add_legend, FORMATS, GREY, INSTALL_HINT, LEVELS, new_digraph, RenderError, write
+from .common import (add_legend, diagram_bytes, DIRECTIONS, FORMATS, GREY, INSTALL_HINT, LEVELS, new_digraph, Options,
+                     RenderError, UnknownBlock, write)
 from .layers import layer_diagram
+from .paths import relative_paths
 
-__all__ = ["FORMATS", "INSTALL_HINT", "LEVELS", "RenderError", "block_diagram", "layer_diagram", "network_diagram",
-           "render", "write"]
+__all__ = ["DIRECTIONS", "Diagram", "FORMATS", "INSTALL_HINT", "LEVELS", "Options", "RenderError", "UnknownBlock",
+           "block_diagram", "layer_diagram", "network_diagram", "render", "write"]
 
 
 def _unit_category(graph: nx.DiGraph, unit: Unit) -> str:
@@ -33,8 +39,12 @@ def _unit_category(graph: nx.DiGraph, unit: Unit) -> str:
 def _unit_text(graph: nx.DiGraph, unit: Unit) -> tuple[str, str]:
     """(title, subtitle) of a network-level node."""
     name = unit.name
-    if unit.kind in ("repeat", "block"):
-        title = unit.scope.label
+    if unit.kind == "block":
+        title = unit.scope.display or unit.scope.label
+    elif unit.kind == "repeat":
+        scope = unit.scope
+        first = scope.children[0].display if scope.children and not scope.in_block else ""
+        title = scope.display or (f"{first} x{scope.count}" if first else scope.label)
     elif unit.kind == "conv":
         conv = next((n for n in unit.scope.own_nodes if graph.nodes[n]["op"] == "conv2d"), None)
         title = conv_text(graph.nodes[conv]["attrs"]) if conv else name
@@ -42,7 +52,8 @@ def _unit_text(graph: nx.DiGraph, unit: Unit) -> tuple[str, str]:
         return name, "auxiliary head (training only)" if unit.key == "aux" else unit.key
     else:
         title = op_text(graph.nodes[unit.nodes[0]])
-    return title, "" if name == unit.key or name == title else name
+    plain = title in (unit.key, unit.scope.label if unit.scope is not None else unit.key)  # no display name
+    return title, "" if name == title or (name == unit.key and plain) else name
 
 
 def _block(spec, key: str):
@@ -81,9 +92,9 @@ def _unit_node(spec, graph: nx.DiGraph, unit: Unit, show_doc: bool, total_macs: 
     return html(*lines), tip("\n\n".join([group_tooltip(graph, unit.name, unit.nodes, extra), *details]))
 
 
-def network_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
-    """One node per top-level block use (repeats folded, 'inception_a x4'), edges labelled HxWxC."""
-    dot = new_digraph(graph, "network")
+def network_diagram(spec, graph: nx.DiGraph, options: Options = Options()) -> graphviz.Digraph:
+    """One node per top-level block use (repeats folded, 'Inception-A x4'), edges labelled HxWxC."""
+    dot = new_digraph(graph, "network", options)
     units = network_units(graph)
     owner = unit_of(units)
     inp = graph.graph["input"]
@@ -113,17 +124,40 @@ def network_diagram(spec, graph: nx.DiGraph) -> graphviz.Digraph:
                  style="filled,dashed" if aux else "filled", tooltip=tip(f"{text}: {out}"))
         dot.edge(owner[out], f"__output{i}", label=diagram_shape(graph.nodes[out]["meta"]["shape"]),
                  **({"style": "dashed"} if aux else {}))
-    add_legend(dot, graph, "network", used, dashed_note=bool(graph.graph.get("aux_outputs")))
+    notes = ["dashed = training only"] if graph.graph.get("aux_outputs") else []
+    add_legend(dot, graph, "network", used, notes, options)
     return dot
 
 
-def render(spec, graph: nx.DiGraph, level: str = "network") -> graphviz.Digraph:
-    """The diagram of a compiled spec at one level: network, block or layer."""
-    if level == "network":
-        return network_diagram(spec, graph)
-    if level == "layer":
-        return layer_diagram(spec, graph)
-    if level == "block":
-        return block_diagram(spec, graph)
-    raise RenderError(f"unknown level {level!r}: choose from {', '.join(LEVELS)}")
+def render(spec, graph: nx.DiGraph, level: str = "network", options: Options = Options()) -> graphviz.Digraph:
+    """The diagram of a compiled spec at one level: network, block or layer (RenderError for another level,
+    or options.block at another level); spec files named relative to the spec's folder."""
+    if options.block is not None and level != "block":
+        raise RenderError(f"a block is drawn at block level, not at {level} level")
+    draw = {"network": network_diagram, "block": block_diagram, "layer": layer_diagram}.get(level)
+    if draw is None:
+        raise RenderError(f"unknown level {level!r}: choose from {', '.join(LEVELS)}")
+    return relative_paths(draw(spec, graph, options), graph, spec)
 
+
+@dataclass
+class Diagram:
+    """A drawn diagram (what archspec.render returns): .dot (a graphviz.Digraph), .source (DOT text),
+    .write(path, fmt=None) (svg, png, pdf need graphviz's `dot`; dot writes the source), .pipe(fmt) (the
+    bytes), and an SVG view in notebooks."""
+
+    dot: graphviz.Digraph
+    level: str
+
+    @property
+    def source(self) -> str:
+        return self.dot.source
+
+    def write(self, path, fmt: str | None = None) -> Path:
+        return write(self.dot, Path(path), fmt)
+
+    def pipe(self, fmt: str = "svg") -> bytes:
+        return diagram_bytes(self.dot, fmt)
+
+    def _repr_svg_(self) -> str:
+        return self.pipe("svg").decode("utf-8")
