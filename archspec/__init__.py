@@ -21,7 +21,7 @@ with collector_paused(settle="oldest"):
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
-           "explain", "load_library", "load_spec", "optimize",
+           "explain", "json_schema", "load_library", "load_spec", "optimize",
            "lower", "register_op", "stats", "sweep"]
 
 
@@ -32,6 +32,15 @@ def stats(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] | None
     with collector_paused():  # the report reads the whole IR once more: one scan afterwards (collector.py)
         spec, graph = compile_spec(spec_or_path, overrides, limits=limits, allow_dirs=allow_dirs)
         return stats_dict(spec, graph)
+
+
+def json_schema(library: bool = False) -> dict:
+    """The JSON Schema (draft-07) of spec files (library=True: of block library files), with the ops registered
+    now: what `archspec schema` writes, for an editor's completion, hover help and inline errors
+    (docs/editors.md). It checks keys, argument names and literal types; names, expressions and shapes are
+    load_spec's."""
+    from .language.editor import json_schema as generate
+    return generate(library)
 
 
 def sweep(spec_or_path: "Spec | str | Path", grid: "Mapping[str, Sequence[Any]]",
