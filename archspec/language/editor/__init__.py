@@ -24,11 +24,15 @@ def json_schema(library: bool = False) -> dict[str, Any]:
     refs, definitions = model_definitions(models)
     name = {key: ref["$ref"].removeprefix(REF) for key, ref in refs.items()}
     args_refs = {key: name[f"op:{key}"] for key in PRIMITIVES}
-    for key, args in args_refs.items():  # `defaults` (or first/last) may give any argument, so none is required
+    keys_of: dict[str, list[str]] = {}  # argument model -> the item keys it serves (act's serves relu, gelu, ...)
+    for key, args in args_refs.items():
+        keys_of.setdefault(args, []).append(key)
+    titles = {**{args: ", ".join(keys) for args, keys in keys_of.items()},
+              **{name[f"composite:{key}"]: key for key in COMPOSITE_ARGS}}
+    for args, title in titles.items():  # an editor's hover shows the title: `conv arguments`
+        definitions[args]["title"] = f"{title} arguments"
+    for args in keys_of:  # `defaults` (or first/last) may give any argument, so none is required
         definitions[args].pop("required", None)
-        definitions[args].setdefault("x-keys", []).append(key)
-    for args in set(args_refs.values()):  # an editor's hover shows the title: `conv arguments`
-        definitions[args]["title"] = f"{', '.join(definitions[args].pop('x-keys'))} arguments"
     definitions["defaults"] = _defaults(args_refs, definitions)
     definitions = replace_markers(definitions, "defaults", args_refs["conv"])
     items = item_definitions(args_refs, {k: name[f"composite:{k}"] for k in COMPOSITE_ARGS}, definitions)

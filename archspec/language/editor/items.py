@@ -49,7 +49,7 @@ def modifier_definitions() -> dict[str, dict]:
     """`modifier.NAME` for every modifier but first/last (whose arguments depend on the item)."""
     one_ref = {"type": "string", "pattern": _REF.pattern.replace(r"(\*)?$", "$")}  # `x*` only in a list
     schemas = {
-        "name": _NAME, "repeat": {"anyOf": [{"type": "integer", "minimum": 0}, EXPRESSION]},
+        "name": _NAME, "repeat": {"anyOf": [{"type": "integer", "minimum": 1}, EXPRESSION]},
         "when": {"anyOf": [{"type": "boolean"}, {"type": "number"}, EXPRESSION]},
         "id": {**_NAME, "not": {"const": "input"}},
         "from": {"anyOf": [one_ref, {"type": "array", "minItems": 1,
