@@ -7,7 +7,7 @@ SPEC   ?= specs/inception_v4.yaml
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: build test setup graphviz bench clean golden ops-table
+.PHONY: build test setup graphviz bench clean golden ops-table schema
 
 build: $(STAMP)
 	$(BIN)/archspec build $(SPEC)
@@ -36,6 +36,9 @@ golden: $(STAMP)
 
 ops-table: $(STAMP)
 	$(BIN)/python scripts/gen_ops_table.py
+
+schema: $(STAMP)
+	$(BIN)/python scripts/gen_schema.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py

@@ -21,7 +21,7 @@ with collector_paused(settle="oldest"):
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
-           "diff", "explain", "load_library", "load_spec", "optimize",
+           "diff", "explain", "json_schema", "load_library", "load_spec", "optimize",
            "lower", "register_op", "render", "stats", "summary", "sweep"]
 
 
@@ -59,6 +59,15 @@ def diff(a: "Spec | str | Path", b: "Spec | str | Path | None" = None, overrides
     spec_b, graph_b = compile_spec(a if b is None else b, {**shared, **dict(overrides_b or {})}, limits=limits,
                                    allow_dirs=allow_dirs)
     return diff_specs(spec_a, graph_a, spec_b, graph_b)
+
+
+def json_schema(library: bool = False) -> dict:
+    """The JSON Schema (draft-07) of spec files (library=True: of block library files), with the ops registered
+    now: what `archspec schema` writes, for an editor's completion, hover help and inline errors
+    (docs/editors.md). It checks keys, argument names and literal types; names, expressions and shapes are
+    load_spec's."""
+    from .language.editor import json_schema as generate
+    return generate(library)
 
 
 def sweep(spec_or_path: "Spec | str | Path", grid: "Mapping[str, Sequence[Any]]",

@@ -5,7 +5,7 @@ Field docstrings are the reference documentation of each key (docs/spec-language
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field
 
@@ -13,6 +13,14 @@ from ..ops._fields import Strict
 from ..ops.act import ActName
 from .values import BoolArg, FloatArg
 
+
+def _editor(kind: str) -> Any:
+    """A marker for the editor schema (archspec.language.editor), which describes this field as KIND."""
+    return Field(json_schema_extra={"archspec": kind})
+
+
+Items = Annotated[list[Any], _editor("items")]  # a list of items, parsed by archspec.language.parse
+Defaults = Annotated[dict[str, dict[str, Any]], _editor("defaults")]  # default arguments per primitive
 
 SHORTCUTS = ("identity", "auto", "if_same")  # the shortcut words; anything else must be a list of items
 
@@ -23,15 +31,15 @@ def bad_shortcut(value: Any) -> str:
 
 
 class ResidualArgs(Strict):
-    body: list[Any]
+    body: Items
     """The residual branch f(x), a sequence of items."""
-    shortcut: Any = "auto"
+    shortcut: Annotated[Any, _editor("shortcut")] = "auto"
     """'identity', 'auto' (identity when shapes match, else a 1x1 projection), 'if_same' (identity when
     shapes match, else no shortcut and no addition: MobileNetV2's inverted residual), or items."""
-    preact: list[Any] = []
+    preact: Items = []
     """Items applied first and shared: the body and a projection shortcut read their output,
     an identity shortcut reads the raw input (pre-activation ResNets)."""
-    projection: dict[str, Any] = {}
+    projection: Annotated[dict[str, Any], _editor("projection")] = {}
     """Arguments of the conv that 'auto' uses when shapes differ (default: plain conv, no BN/act)."""
     scale: FloatArg = 1.0
     """Residual scaling s in x + s*f(x)."""
@@ -43,7 +51,7 @@ class ResidualArgs(Strict):
 
 
 class AuxArgs(Strict):
-    body: list[Any]
+    body: Items
     """Items computing the extra output from the tensor at this point (e.g. an auxiliary classifier)."""
     enabled: BoolArg = True
     """Whether the branch exists at all (tie it to a parameter: `enabled: aux`)."""
@@ -58,7 +66,7 @@ class ForArgs(Strict):
     """A list, an expression naming a list parameter, or a count n (then the element is 0 .. n-1)."""
     index: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = "i"
     """Name of the 0-based loop counter."""
-    do: list[Any]
+    do: Items
     """Items expanded once per element."""
 
 
@@ -94,7 +102,9 @@ def _param_decl(value: Any) -> Any:
     return {"type": kind, "default": value}
 
 
-Param = Annotated[ParamDecl, BeforeValidator(_param_decl)]
+# as written: the full mapping, a type name (required), or a default (its type is the parameter's)
+Param = Annotated[ParamDecl, BeforeValidator(_param_decl, json_schema_input_type=Union[
+    ParamDecl, Literal["int", "float", "bool", "str", "list", "block"], int, float, bool, str, list, None])]
 
 
 class CheckDecl(Strict):
@@ -122,7 +132,7 @@ class BlockDef(Strict):
     params: dict[str, Param] = {}
     checks: list[CheckDecl] = []
     """Rules the parameters of each use must satisfy."""
-    body: list[Any]
+    body: Items
     """The block's items, in order."""
     inputs: list[Id] = []
     """Ids of the tensors the block takes, when it takes several (used with `from: [a, b, ...]`);
@@ -140,7 +150,7 @@ class LibraryDoc(Strict):
     archspec: Literal[1] = 1
     doc: str = ""
     imports: list[Any] = []
-    defaults: dict[str, dict[str, Any]] = {}
+    defaults: Defaults = {}
     """Defaults that apply inside this file's blocks."""
     blocks: dict[str, BlockDef] = {}
 
@@ -151,22 +161,29 @@ class SpecDoc(Strict):
     imports: list[Any] = []
     """Block library files, relative to this file."""
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
+    """The network's name (letters, digits, _ . -)."""
     doc: str = ""
+    """One line shown by tools and diagrams."""
     label: str = ""
     """The network's display name, the title of its diagrams; `${expr}` parts are replaced by values of
     params and `let` names (`WRN-${depth}-${k}, ${block}`). Default: name."""
     params: dict[str, Param] = {}
+    """The network's parameters, overridable with --set: `k: 192` (default), `k: int` (required) or
+    `{type, default, doc, choices}`."""
     let: dict[str, Any] = {}
     """Derived values, each an expression over params and earlier `let` names."""
     checks: list[CheckDecl] = []
     """Rules the parameter values must satisfy."""
     input: list[Any]
     """[C, H, W]; numbers or expressions over params."""
-    defaults: dict[str, dict[str, Any]] = {}
+    defaults: Defaults = {}
     """Default arguments per primitive (conv, bn, maxpool, ...), merged under every use."""
     blocks: dict[str, BlockDef] = {}
-    network: list[Any]
-    head: list[Any] = []
+    """Named, parametrized blocks, used as items by name."""
+    network: Items
+    """The network's items: block uses and layers, in order."""
+    head: Items = []
+    """More items after the network, named under `head.` (the classifier)."""
     outputs: list[OutputRef] = []
     """Ids (of network or head items) the network returns, in order, or parts of them (`neck.p3`, `s.0`);
     default: the last item's output."""
@@ -177,3 +194,5 @@ class SpecDoc(Strict):
 
 
 TYPE_OF = _TYPE_NAMES
+COMPOSITE_ARGS = {"residual": ResidualArgs, "aux": AuxArgs, "for": ForArgs}
+"""The composites whose value is a mapping validated by an argument model."""

@@ -14,7 +14,7 @@ import copy
 import functools
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 from ..errors import InternalError, SpecValueError, did_you_mean
 from .expr import _check, CONSTANTS, Expr, ExprError, parse_expr, spend
@@ -115,3 +115,9 @@ IntArg = Annotated[int, _make(int)]
 FloatArg = Annotated[float, _make(float)]
 BoolArg = Annotated[bool, _make(bool)]
 StrArg = Annotated[str, _make(str)]
+
+
+def words_schema(words) -> WithJsonSchema:
+    """The editor schema (JSON Schema) of a string argument that takes one of these words or an expression
+    (`$name`, `${...}`): an editor offers the words and marks any other text that is not an expression."""
+    return WithJsonSchema({"anyOf": [{"enum": list(words)}, {"type": "string", "pattern": r"^\$"}]})

@@ -43,7 +43,9 @@ def _positive_pair(value: tuple[int, int]) -> tuple[int, int]:
     return value
 
 
-Pair = Annotated[tuple[int, int], BeforeValidator(pair), AfterValidator(_positive_pair)]
+PairInput = Union[int, str, tuple[Union[int, str], Union[int, str]]]
+"""What a pair is written as (the editor schema reads it): 3, '1x7', an expression, or [1, 7]."""
+Pair = Annotated[tuple[int, int], BeforeValidator(pair, json_schema_input_type=PairInput), AfterValidator(_positive_pair)]
 PositiveInt = Annotated[IntArg, Field(gt=0)]
 
 
@@ -60,7 +62,8 @@ def _padding(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-Padding = Annotated[Union[Literal["same", "valid"], tuple[int, int]], BeforeValidator(_padding)]
+Padding = Annotated[Union[Literal["same", "valid"], tuple[int, int]],
+                    BeforeValidator(_padding, json_schema_input_type=Union[Literal["same", "valid"], PairInput])]
 
 
 def same_needs_odd_kernel(padding: Any, info: ValidationInfo) -> Any:

@@ -6,7 +6,7 @@ from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, ValidationInfo
 
-from ..language.values import StrArg
+from ..language.values import StrArg, words_schema
 from ._fields import Strict
 from .registry import OpDef, Sample, Saved, register_op
 
@@ -40,7 +40,7 @@ def _activation(value: str, info: ValidationInfo) -> str:
                      + (f" ({hint})" if hint else ""))
 
 
-ActName = Annotated[StrArg, AfterValidator(_activation)]
+ActName = Annotated[StrArg, AfterValidator(_activation), words_schema(ACTIVATIONS + ("none",))]
 
 
 class ActArgs(Strict):

@@ -2,7 +2,7 @@
 expander builds from ConvArgs; this module owns the arguments and the conv2d node."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BeforeValidator, ValidationInfo, field_validator
 
@@ -32,7 +32,8 @@ class ConvArgs(Strict):
     groups: PositiveInt = 1
     bias: BoolArg = False
     """Conv bias. Off by default because a batch norm follows."""
-    bn: Annotated[Optional[BatchNormArgs], BeforeValidator(_bn_flag)] = BatchNormArgs()
+    bn: Annotated[Optional[BatchNormArgs], BeforeValidator(
+        _bn_flag, json_schema_input_type=Union[bool, Literal["none"], None, BatchNormArgs])] = BatchNormArgs()
     """Batch norm after the conv: true, false, or its arguments (merged over defaults.bn)."""
     act: ActName = "relu"
     """Activation after the batch norm, or 'none'."""

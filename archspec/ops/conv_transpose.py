@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
 
 from ..language.values import BoolArg
-from ._fields import Pair, PositiveInt, Strict, pair
+from ._fields import Pair, PairInput, PositiveInt, Strict, pair
 from ._shapes import check_conv_channels, feature_map, fmt, pair_text
 from .registry import OpDef, Sample, ShapeError, register_op
 
@@ -26,7 +26,7 @@ def _non_negative(value: tuple[int, int]) -> tuple[int, int]:
     return value
 
 
-Offsets = Annotated[tuple[int, int], BeforeValidator(_offsets), AfterValidator(_non_negative)]
+Offsets = Annotated[tuple[int, int], BeforeValidator(_offsets, json_schema_input_type=PairInput), AfterValidator(_non_negative)]
 
 
 class ConvTransposeArgs(Strict):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Optional, Union
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo, model_validator
 
-from ..language.values import BoolArg, StrArg, evaluate_value
+from ..language.values import BoolArg, StrArg, evaluate_value, words_schema
 from ._fields import Pair, Strict
 from ._shapes import feature_map, fmt
 from .registry import OpDef, Sample, ShapeError, register_op
 
 MODES = ("nearest", "bilinear")
+ScaleInput = Union[float, str, tuple[Union[float, str], Union[float, str]]]  # 2, [2, 1.5], expressions
 
 
 def _scale(value: Any, info: ValidationInfo) -> Any:
@@ -44,11 +45,12 @@ def _mode(value: str) -> str:
 
 
 class UpsampleArgs(Strict):
-    scale: Annotated[Optional[tuple[float, float]], BeforeValidator(_scale), AfterValidator(_positive)] = None
+    scale: Annotated[Optional[tuple[float, float]], BeforeValidator(_scale, json_schema_input_type=Optional[ScaleInput]),
+                     AfterValidator(_positive)] = None
     """Scale factor: 2, or [height, width] factors; the output is floor(size * scale)."""
     size: Optional[Pair] = None
     """Output size instead of a scale: 28 or [28, 28]."""
-    mode: Annotated[StrArg, AfterValidator(_mode)] = "nearest"
+    mode: Annotated[StrArg, AfterValidator(_mode), words_schema(MODES)] = "nearest"
     """nearest or bilinear."""
     align_corners: Optional[BoolArg] = None
     """Bilinear only: align the corner pixels of input and output (PyTorch's default false)."""
