@@ -33,9 +33,10 @@ ALLOWED = {
     "backends": {"ir", "ops", "analysis", "atomic", "optimization"},
     "interop": {"backends"},
     "sweeps": {"pipeline", "expand", "language", "source"},
+    "exports": {"backends", "ir", "ops", "atomic"},
     "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__", "atomic",
-            "sweeps", "optimization"},
-    "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language", "sweeps"},
+            "sweeps", "optimization", "exports"},
+    "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language", "sweeps", "exports"},
     "__main__": {"cli"},
 }
 

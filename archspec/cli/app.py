@@ -18,6 +18,7 @@ from .sweep import sweep, SWEEP_HELP
 from .render import render, RENDER_HELP
 from .summary import summary, SUMMARY_HELP
 from .diff import diff, DIFF_HELP
+from .export import export, EXPORT_HELP
 from .common import existing_spec, overrides_from, run_spec, SET_OPT, SPEC_ARG
 from .paths import allow_dirs
 
@@ -33,6 +34,7 @@ app.command(help=SWEEP_HELP)(sweep)
 app.command(help=RENDER_HELP)(render)
 app.command(help=SUMMARY_HELP)(summary)
 app.command(help=DIFF_HELP)(diff)
+app.command(help=EXPORT_HELP)(export)
 
 
 @app.command()
