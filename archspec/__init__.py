@@ -170,7 +170,4 @@ def export(spec_or_model, to: str, path: "str | Path", overrides: Mapping[str, A
 def _ejected_from(spec: "Spec") -> str:
     values = ", ".join(f"{k}={v}" for k, v in spec.params.items())
     return (f"Plain PyTorch source written by `archspec export --to python` from {Path(spec.file).name}"
-            + (f" ({values})" if values else "") + ". It imports only torch. A new model starts from PyTorch's "
-            "default initialisation, not the spec's `init:`; the state_dict keys are those of the archspec model, so "
-            "trained weights load with model.load_state_dict(state_dict), a checkpoint archspec saved with "
-            "model.load_state_dict(torch.load(path)['state_dict']).")
+            + (f" ({values})" if values else "") + ".")

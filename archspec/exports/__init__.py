@@ -23,6 +23,12 @@ OPTIMIZED_EJECT = ("--optimize does not apply to --to python: the optimized mode
                    "export the optimized one to onnx, torchscript or pt2")
 
 
+INIT_NOTE = ("It imports only torch. A new model starts from PyTorch's default initialisation, not the spec's "
+             "`init:`; the state_dict keys are those of the archspec model, so trained weights load with "
+             "model.load_state_dict(state_dict), a checkpoint archspec saved with "
+             "model.load_state_dict(torch.load(path)['state_dict']).")
+
+
 class ExportError(Exception):
     """An export that failed: one line naming the format and what torch (or the eject) said."""
 
@@ -39,7 +45,7 @@ def export_model(model: nn.Module, to: str, path: str | Path, *, docs: Mapping[s
     if not hasattr(model, "input_shape") or not hasattr(model, "spec_name"):
         raise TypeError(f"archspec exports a model archspec.build_model built, got {type(model).__name__}")
     if to == "python":
-        data = _ejected(model, docs or {}, title or model.spec_name, about).encode()
+        data = _ejected(model, docs or {}, title or model.spec_name, f"{about} {INIT_NOTE}".strip()).encode()
     else:
         data = _traced(model, to)
     return atomic_write(path, lambda handle: handle.write(data))

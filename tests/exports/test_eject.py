@@ -115,3 +115,10 @@ def test_a_module_plain_pytorch_cannot_write_is_refused_by_name(tmp_path):
     del model.head.act
     with pytest.raises(ExportError, match="the model has no module 'act' that its spec has"):
         archspec.export(model, "python", tmp_path / "a.py")
+
+
+def test_a_model_alone_is_ejected_with_the_initialisation_note(tmp_path):
+    model = archspec.build_model(ROOT / "specs" / "wrn.yaml", {"depth": 10, "k": 1})
+    text = archspec.export(model, "python", tmp_path / "a.py").read_text()
+    assert "default initialisation" in " ".join(ast.get_docstring(ast.parse(text)).split())
+    assert ast.get_docstring(next(n for n in ast.parse(text).body if getattr(n, "name", "") == "Wrn")) == "wrn"
