@@ -25,6 +25,7 @@ except ImportError:
 import torch  # noqa: E402
 
 torch.backends.mkldnn.enabled = False  # as the test's own forward: oneDNN's first call of a shape is slow
+torch.set_num_threads(1)
 failed = False
 for case in json.loads(open(sys.argv[1]).read()):
     spec = importlib.util.spec_from_file_location(case["module"], case["file"])

@@ -17,6 +17,14 @@ WRN = ROOT / "specs" / "wrn.yaml"
 SMALL = {"depth": 10, "k": 1, "size": 16}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small maps: a second thread only spins, for seconds when the machine is busy
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def model():
     return archspec.build_model(WRN, SMALL, seed=3).eval()
