@@ -21,7 +21,7 @@ with collector_paused(settle="oldest"):
 
 __version__ = "0.1.0"
 __all__ = ["Diagnostic", "Limits", "OpDef", "Sample", "ShapeError", "Spec", "SpecError", "build_model", "compile_spec",
-           "diff", "explain", "json_schema", "load_library", "load_spec", "optimize",
+           "diff", "explain", "export", "json_schema", "load_library", "load_spec", "optimize",
            "lower", "register_op", "render", "stats", "summary", "sweep"]
 
 
@@ -217,3 +217,34 @@ def build_model(spec_or_path: "Spec | str | Path", overrides: Mapping[str, Any] 
         note_compiling(exc, f"the PyTorch module of {spec.file}")
         raise
     return _optimize(model) if optimize else model
+
+
+def export(spec_or_model, to: str, path: "str | Path", overrides: Mapping[str, Any] | None = None, *,
+           optimize: bool = False, weights: "str | Path | None" = None, seed: int | None = None,
+           limits: "Limits | Mapping[str, int] | None" = None, allow_dirs: "Sequence[str | Path] | None" = None
+           ) -> Path:
+    """Write a spec's model (built with seed, its weights loaded from a save_weights checkpoint if given) or a
+    model build_model built to path as to="onnx", "torchscript", "pt2" (torch.export) or "python" (plain
+    PyTorch source; the blocks' docs come from the spec, so give a spec for them); optimize=True exports
+    archspec.optimize(model) (not for python). ExportError (archspec.exports) when torch's exporter fails.
+    docs/export.md."""
+    from .exports import export_model, ExportError, OPTIMIZED_EJECT
+    if optimize and to == "python":
+        raise ExportError(OPTIMIZED_EJECT)
+    docs, title, about = {}, "", ""
+    if isinstance(spec_or_model, (str, Path, Spec)):
+        spec, _ = compile_spec(spec_or_model, overrides, limits=limits, allow_dirs=allow_dirs)
+        docs = {name: block.definition.doc for name, block in spec.blocks.items()}
+        title, about = spec.doc.doc, _ejected_from(spec)
+        spec_or_model = build_model(spec, seed=seed, limits=limits)
+    if weights is not None:
+        from .backends.torch.checkpoint import load_weights
+        load_weights(spec_or_model, weights)
+    model = _optimize(spec_or_model) if optimize else spec_or_model
+    return export_model(model, to, path, docs=docs, title=title, about=about)
+
+
+def _ejected_from(spec: "Spec") -> str:
+    values = ", ".join(f"{k}={v}" for k, v in spec.params.items())
+    return (f"Plain PyTorch source written by `archspec export --to python` from {Path(spec.file).name}"
+            + (f" ({values})" if values else "") + ".")

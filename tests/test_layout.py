@@ -34,9 +34,10 @@ ALLOWED = {
     "interop": {"backends"},
     "sweeps": {"pipeline", "expand", "language", "source"},
     "registry": {"pipeline", "language"},
+    "exports": {"backends", "ir", "ops", "atomic"},
     "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__", "atomic",
-            "sweeps", "optimization", "registry"},
-    "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language", "sweeps", "registry"},
+            "sweeps", "optimization", "registry", "exports"},
+    "__init__": {"pipeline", "analysis", "backends", "ops", "interop", "language", "sweeps", "registry", "exports"},
     "__main__": {"cli"},
 }
 

@@ -20,6 +20,7 @@ from .summary import summary, SUMMARY_HELP
 from .diff import diff, DIFF_HELP
 from .listing import list_, LIST_HELP
 from .schema import schema, SCHEMA_HELP
+from .export import export, EXPORT_HELP
 from .common import existing_spec, overrides_from, run_spec, SET_OPT, SPEC_ARG
 from .paths import allow_dirs
 
@@ -37,6 +38,7 @@ app.command(help=SUMMARY_HELP)(summary)
 app.command(help=DIFF_HELP)(diff)
 app.command("list", help=LIST_HELP)(list_)
 app.command(help=SCHEMA_HELP)(schema)
+app.command(help=EXPORT_HELP)(export)
 
 
 @app.command()

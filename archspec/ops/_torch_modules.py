@@ -16,7 +16,7 @@ class Concat(nn.Module):
 
 class Add(nn.Module):
     """Element-wise sum of a list of inputs; with inplace, written into the first (an optimized model's
-    choice, where nothing else reads it: archspec.optimization.inplace)."""
+    choice, where nothing else reads it)."""
 
     def __init__(self, inplace: bool = False):
         super().__init__()

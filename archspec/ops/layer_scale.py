@@ -25,7 +25,7 @@ def _make_layer_scale() -> type:
         def __init__(self, channels: int, init: float, spatial: bool):
             super().__init__()
             self.gamma = nn.Parameter(torch.full((channels,), float(init)))
-            self.spatial = spatial
+            self.channels, self.init, self.spatial = int(channels), float(init), spatial
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             if self.spatial:

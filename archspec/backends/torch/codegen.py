@@ -32,10 +32,13 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MODULE_ATTRS = frozenset(dir(nn.Module))
 
 
+def plain_attribute(local: str) -> bool:
+    """Whether a child's name can be written `self.name` (else `getattr(self, name)` / `add_module`)."""
+    return bool(_IDENT.match(local)) and not keyword.iskeyword(local) and local not in _MODULE_ATTRS
+
+
 def _accessor(local: str) -> str:
-    if _IDENT.match(local) and not keyword.iskeyword(local) and local not in _MODULE_ATTRS:
-        return f"self.{local}"
-    return f"getattr(self, {local!r})"
+    return f"self.{local}" if plain_attribute(local) else f"getattr(self, {local!r})"
 
 
 class _Names:
