@@ -74,6 +74,11 @@ def test_pretrained_from_an_archspec_checkpoint_and_from_a_state_dict(tmp_path):
     backbone = archspec.create_model("resnet50", pretrained=path, features_only=True, **SMALL)
     assert torch.equal(backbone.state_dict()["layer4.blocks.0.conv3.bn.running_var"],
                        source.state_dict()["layer4.blocks.0.conv3.bn.running_var"])
+    for whole in (source.state_dict(), source):  # a backbone takes a whole network's tensors however given
+        backbone = archspec.create_model("resnet50", pretrained=whole, features_only=True, **SMALL)
+        assert backbone.pretrained_report.ok and "a backbone takes the network's subset" in str(backbone.pretrained_report)
+        assert torch.equal(backbone.state_dict()["layer4.blocks.0.conv3.conv.weight"],
+                           source.state_dict()["layer4.blocks.0.conv3.conv.weight"])
     with pytest.raises(ValueError, match="downloads nothing"):
         archspec.create_model("resnet50", pretrained=True, **SMALL)
     with pytest.raises(archspec.CheckpointMismatch):
