@@ -10,7 +10,7 @@ import torch
 from ..backends.torch.checkpoint import FORMAT, load_weights
 from ..backends.torch.network import FeatureNet
 from .report import ImportReport, SlotPair
-from .structural import as_state_dict, import_weights
+from .structural import as_state_dict, import_weights, load_file
 from .timm_names import NAME_MAPS
 
 
@@ -32,18 +32,15 @@ def load_pretrained(model: torch.nn.Module, pretrained: Any, *, strict: bool = T
         pretrained, what = pretrained.state_dict(), f"{type(pretrained).__name__} (module)"
     if isinstance(pretrained, (str, os.PathLike)):
         path, what = Path(pretrained), f"file {pretrained}"
-        if not path.is_file():
-            raise FileNotFoundError(f"pretrained: no weights file {path}")
-        try:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise WeightMismatch(f"pretrained: {path} is not a file torch.load(weights_only=True) reads: {exc}") \
-                from None
+        data = load_file(path)
         if isinstance(data, Mapping) and data.get("format") == FORMAT:  # a backbone takes a network's subset
             load_weights(model, path, strict=strict and not isinstance(model, FeatureNet))
             keys = {k: k for k in model.state_dict() if k in data["state_dict"]}
             return _by_keys(data["state_dict"], keys, f"archspec checkpoint {path}", "its spec hash and keys")
         pretrained = data
+    elif not isinstance(pretrained, Mapping):
+        raise TypeError(f"pretrained must be a weights file's path, a state_dict or an nn.Module, "
+                        f"got {type(pretrained).__name__}")
     state = as_state_dict(pretrained, what)
     ours = model.state_dict()
     if _keys_fit(state, ours, subset=backbone):
