@@ -240,3 +240,11 @@ def test_render_api_returns_the_diagram(tmp_path):
     assert diagram.pipe("dot") == diagram.source.encode()
     if shutil.which("dot"):
         assert diagram.write(tmp_path / "w.svg").read_bytes().lstrip().startswith(b"<?xml")
+
+
+def test_unfold_outside_the_layer_level_is_a_usage_mistake(tmp_path):
+    result = runner.invoke(app, ["render", str(WRN), "-o", str(tmp_path / "w.dot"), "--unfold"])
+    assert result.exit_code == 2 and "--unfold draws the layer level" in result.output
+    assert not (tmp_path / "w.dot").exists()
+    result = runner.invoke(app, ["render", str(WRN), "-o", str(tmp_path / "w.dot"), "--unfold", "--level", "layer"])
+    assert result.exit_code == 0, result.output
