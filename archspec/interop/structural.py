@@ -70,6 +70,8 @@ def import_weights(model: torch.nn.Module, source: Any, *, example_input=None, s
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(trace, Mapping):
         trace = Trace.from_json(trace)
+    elif trace is not None and not isinstance(trace, Trace):
+        raise TypeError(f"trace must be a Trace or its JSON (a mapping), got {type(trace).__name__}")
     x = example_for(model, example_input)
     if isinstance(source, torch.nn.Module):
         state, what = source.state_dict(), f"{type(source).__name__} (module)"

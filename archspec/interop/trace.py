@@ -74,10 +74,14 @@ class Trace:
     def from_json(cls, data: Mapping) -> "Trace":
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise ValueError(f"not a slot trace (expected a mapping with format {FORMAT!r})")
-        slots = [Slot(s["name"], [(n, tuple(shape)) for n, shape in s["tensors"]], s["kind"], dict(s["attrs"]),
-                      s["order"], list(s["inputs"])) for s in data["slots"]]
-        shape = data.get("input_shape")
-        return cls(slots, list(data["outputs"]), tuple(shape) if shape else None)
+        try:
+            slots = [Slot(s["name"], [(n, tuple(shape)) for n, shape in s["tensors"]], s["kind"], dict(s["attrs"]),
+                          s["order"], list(s["inputs"])) for s in data["slots"]]
+            shape = data.get("input_shape")
+            return cls(slots, list(data["outputs"]), tuple(shape) if shape else None)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed slot trace ({type(exc).__name__}: {exc}); record it with "
+                             "trace_module(module, x).to_json()") from None
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), separators=(",", ":"))
