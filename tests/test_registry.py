@@ -74,6 +74,11 @@ def test_pretrained_from_an_archspec_checkpoint_and_from_a_state_dict(tmp_path):
     backbone = archspec.create_model("resnet50", pretrained=path, features_only=True, **SMALL)
     assert torch.equal(backbone.state_dict()["layer4.blocks.0.conv3.bn.running_var"],
                        source.state_dict()["layer4.blocks.0.conv3.bn.running_var"])
+    for whole in (source.state_dict(), source):  # a backbone takes a whole network's tensors however given
+        backbone = archspec.create_model("resnet50", pretrained=whole, features_only=True, **SMALL)
+        assert backbone.pretrained_report.ok and "a backbone takes the network's subset" in str(backbone.pretrained_report)
+        assert torch.equal(backbone.state_dict()["layer4.blocks.0.conv3.conv.weight"],
+                           source.state_dict()["layer4.blocks.0.conv3.conv.weight"])
     with pytest.raises(ValueError, match="downloads nothing"):
         archspec.create_model("resnet50", pretrained=True, **SMALL)
     with pytest.raises(archspec.CheckpointMismatch):
@@ -132,3 +137,19 @@ def test_list_does_not_import_torch():
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]" and "wrn" in result.stdout
+
+
+def test_pretrained_that_is_no_weights_gets_a_clear_error(tmp_path):
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=r"garbage\.pt is not a file torch\.save wrote.*\(torch\.load\(weights_only"
+                                         r"=True\) failed: \w+Error"):
+        archspec.create_model("wrn", pretrained=garbage, depth=10, k=1)
+    with pytest.raises(ValueError, match=r"garbage\.pt is not a file torch\.save wrote"):
+        archspec.import_weights(archspec.create_model("wrn", depth=10, k=1), garbage)
+    for wrong in (1, [], "missing.pt"):
+        with pytest.raises((TypeError, FileNotFoundError), match="no weights file missing.pt|pretrained must be a "
+                           r"weights file's path, a state_dict or an nn\.Module, got (int|list)"):
+            archspec.create_model("wrn", pretrained=wrong, depth=10, k=1)
+    with pytest.raises(TypeError, match=r"source must be an nn\.Module, a state_dict or a weights file's path, got int"):
+        archspec.import_weights(archspec.create_model("wrn", depth=10, k=1), 3)

@@ -105,7 +105,8 @@ def summary_totals(graph: nx.DiGraph) -> dict:
     params, macs = totals(graph)
     return {"params": params, "macs": macs, "flops": 2 * macs, "macs_train": totals(graph, train=True)[1],
             "ops": graph.number_of_nodes(), "input": tuple(graph.nodes[graph.graph["input"]]["meta"]["shape"]),
-            "output": tuple(graph.nodes[graph.graph["outputs"][0]]["meta"]["shape"])}
+            "output": tuple(graph.nodes[graph.graph["outputs"][0]]["meta"]["shape"]),
+            "outputs": [tuple(graph.nodes[o]["meta"]["shape"]) for o in graph.graph["outputs"]]}
 
 
 @dataclass
@@ -117,7 +118,8 @@ class Summary:
     batch: int
     dtype: str
     input: tuple[int, ...]
-    output: tuple[int, ...]
+    output: tuple[int, ...]  # the first of outputs
+    outputs: list[tuple[int, ...]]  # every output of the eval forward (FPN's five levels)
     rows: list[SummaryRow]
     totals: dict  # params (= trainable), trainable, non_trainable, buffers, macs, flops, macs_train, ops
     memory: dict  # bytes at batch and dtype (memory_bytes)
@@ -135,7 +137,8 @@ class Summary:
                  "macs": r.macs, "ops": r.ops} for r in self.rows]
         return {"version": SUMMARY_VERSION, "name": self.name, "depth": self.depth, "batch": self.batch,
                 "dtype": self.dtype, "input_shape": list(self.batched(self.input)),
-                "output_shape": list(self.batched(self.output)), "rows": rows, "totals": dict(self.totals),
+                "output_shape": list(self.batched(self.output)),
+                "output_shapes": [list(self.batched(o)) for o in self.outputs], "rows": rows, "totals": dict(self.totals),
                 "memory": dict(self.memory), "init": [dict(r) for r in self.init], "convention": CONVENTION}
 
 
@@ -159,5 +162,5 @@ def summarize(name: str, graph: nx.DiGraph, depth: int = 2, batch: int = 1, dtyp
     # every parameter archspec makes is trainable (the counting convention); buffers are not parameters
     counts = {"params": info["params"], "trainable": info["params"], "non_trainable": 0, "buffers": est.buffers,
               "macs": info["macs"], "flops": info["flops"], "macs_train": info["macs_train"], "ops": info["ops"]}
-    return Summary(name, depth, batch, dtype, info["input"], info["output"], summary_rows(graph, depth), counts,
+    return Summary(name, depth, batch, dtype, info["input"], info["output"], info["outputs"], summary_rows(graph, depth), counts,
                    memory_bytes(graph, est, batch, dtype), init_rows(graph))

@@ -46,7 +46,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
     from ..backends.torch.network import verify_on_meta
     from ..ir.graph import dumps_json, to_text
     from ..analysis.report import CONVENTION, stats_dict
-    from .outputs import build_dir, write_diagrams, write_text, write_weights
+    from .outputs import build_dir, draw_diagrams, write_diagrams, write_text, write_weights
     from ..optimization import optimize_graph
     from ..pipeline import debug_enabled
 
@@ -63,6 +63,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
         run_spec(lambda: check_allocation(graph))
     if optimize:  # the passes on the IR only: no weights (archspec.optimize(model) fills them)
         optimized, report = run_spec(lambda: optimize_graph(graph, debug_enabled()))
+    drawn = draw_diagrams(loaded, graph)  # a diagram key that does not fit: exit 1 before anything is written
     console = Console(width=max(110, Console().width))
     console.print(summary_table(stats))
     console.print(totals_line(stats))
@@ -73,7 +74,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
         write_text(target / "ir.json", dumps_json(graph) + "\n")
         write_text(target / "ir.txt", to_text(graph))
         write_text(target / "summary.txt", table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph) + "\n")
-        diagrams = write_diagrams(loaded, graph, target)
+        diagrams = write_diagrams(drawn, target)
         if optimize:
             write_text(target / "ir.optimized.txt", to_text(optimized))
             diagrams.append("ir.optimized.txt")

@@ -5,6 +5,7 @@ it was compiling, and exit code BUG_EXIT."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -56,11 +57,23 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             raise
         except SpecError as exc:
             raise spec_error_exit(exc) from None
+        except BrokenPipeError:  # the reader went away (`| head`): not a bug, and nothing more to write
+            _stdout_discarded()
+            raise typer.Exit(1) from None
         except Exception as exc:
             specs = [str(v) for k, v in kwargs.items() if k.startswith("spec") and isinstance(v, Path)]
             raise bug_exit(exc, command.__name__.rstrip("_"), specs) from None
 
     return run
+
+
+def _stdout_discarded() -> None:
+    """Point stdout at the null device, so that flushing it at exit does not fail on the closed pipe again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout without a descriptor (a test runner's buffer)
+        pass
 
 
 def guard_commands(app: typer.Typer) -> None:

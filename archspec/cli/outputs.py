@@ -50,11 +50,24 @@ def build_dir(out: Path, name: str, overrides: Mapping[str, Any]) -> Path:
     return out / (f"{name}-{values_slug(overrides)}" if overrides else name)
 
 
-def write_diagrams(loaded, graph, target: Path) -> list[str]:
-    """network and block diagrams as SVG, or as DOT source (one line saying so) when `dot` is missing."""
-    from ..backends.graphviz.render import INSTALL_HINT, render, RenderError, write
+def draw_diagrams(loaded, graph) -> list:
+    """The network and block diagrams (not written yet); a spec's diagram keys that do not fit it (a
+    `draw_order:` that is no order of its block's branches) are a spec mistake: one line, exit 1."""
+    import typer
 
-    diagrams = [(render(loaded, graph, level), stem) for level, stem in (("network", "network"), ("block", "blocks"))]
+    from ..backends.graphviz.render import render, RenderError
+
+    try:
+        return [(render(loaded, graph, level), stem) for level, stem in (("network", "network"), ("block", "blocks"))]
+    except RenderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
+def write_diagrams(diagrams: list, target: Path) -> list[str]:
+    """draw_diagrams' diagrams as SVG, or as DOT source (one line saying so) when `dot` is missing."""
+    from ..backends.graphviz.render import INSTALL_HINT, RenderError, write
+
     if shutil.which("dot"):
         try:
             return [write(diagram, target / f"{stem}.svg", atomic=True).name for diagram, stem in diagrams]

@@ -92,6 +92,9 @@ def render(spec: Path = SPEC_ARG,
         raise typer.BadParameter(f"--block draws one block at block level, not at {level.value} level",
                                  param_hint="--level")
     drawn = (level or (Level.block if block is not None else Level.network)).value
+    if unfold and drawn != "layer":
+        raise typer.BadParameter(f"--unfold draws the layer level's repeats, not the {drawn} level: add --level layer",
+                                 param_hint="--unfold")
     try:
         diagram = run_spec(lambda: draw(spec, drawn, overrides_from(set_), block=block, title=title, legend=legend,
                                         direction=direction.value, fold=not unfold))

@@ -50,7 +50,8 @@ def summary_layers(summary, columns=DEFAULT_COLUMNS) -> Table:
     """The rows of an analysis.summary.Summary in the chosen columns, shapes N x C x H x W."""
     s = summary
     table = Table(title=f"{s.name}: input {shape(s.batched(s.input))} ({BATCHED_TEXT_ORDER}, N = batch {s.batch}) -> "
-                        f"output {shape(s.batched(s.output))}, rows to depth {s.depth}; MACs per sample",
+                        f"output{'s' if len(s.outputs) > 1 else ''} {', '.join(shape(s.batched(o)) for o in s.outputs)}, "
+                        f"rows to depth {s.depth}; MACs per sample",
                   title_justify="left")
     table.add_column("name")
     for column in columns:

@@ -10,7 +10,7 @@ import torch
 from ..backends.torch.checkpoint import FORMAT, load_weights
 from ..backends.torch.network import FeatureNet
 from .report import ImportReport, SlotPair
-from .structural import as_state_dict, import_weights
+from .structural import as_state_dict, import_weights, load_file
 from .timm_names import NAME_MAPS
 
 
@@ -18,33 +18,36 @@ def load_pretrained(model: torch.nn.Module, pretrained: Any, *, strict: bool = T
     """Load pretrained into model: an archspec checkpoint file (load_weights: the spec hash must agree),
     another torch.save file or a state_dict (its keys as they are, else timm's names through the spec's
     explicit map, else archspec.import_weights by key order and shape), or an nn.Module
-    (import_weights by structure). Returns the ImportReport; WeightMismatch names a mismatch."""
+    (import_weights by structure). A features_only model (FeatureNet) takes its subset of a whole network's
+    keys from any of them. Returns the ImportReport; WeightMismatch names a mismatch."""
     from . import WeightMismatch, load_timm_state_dict, timm_key_map
     if pretrained is True:
         raise ValueError("pretrained=True: archspec downloads nothing; pass the weights: a file path, a state_dict "
                          "or a model (e.g. timm.create_model(name, pretrained=True))")
-    if isinstance(pretrained, torch.nn.Module):
-        return import_weights(model, pretrained, strict=strict)
+    backbone = isinstance(model, FeatureNet)
     what = "a state_dict"
+    if isinstance(pretrained, torch.nn.Module):
+        if not (backbone and _keys_fit(pretrained.state_dict(), model.state_dict(), subset=True)):
+            return import_weights(model, pretrained, strict=strict)
+        pretrained, what = pretrained.state_dict(), f"{type(pretrained).__name__} (module)"
     if isinstance(pretrained, (str, os.PathLike)):
         path, what = Path(pretrained), f"file {pretrained}"
-        if not path.is_file():
-            raise FileNotFoundError(f"pretrained: no weights file {path}")
-        try:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise WeightMismatch(f"pretrained: {path} is not a file torch.load(weights_only=True) reads: {exc}") \
-                from None
+        data = load_file(path)
         if isinstance(data, Mapping) and data.get("format") == FORMAT:  # a backbone takes a network's subset
             load_weights(model, path, strict=strict and not isinstance(model, FeatureNet))
             keys = {k: k for k in model.state_dict() if k in data["state_dict"]}
             return _by_keys(data["state_dict"], keys, f"archspec checkpoint {path}", "its spec hash and keys")
         pretrained = data
+    elif not isinstance(pretrained, Mapping):
+        raise TypeError(f"pretrained must be a weights file's path, a state_dict or an nn.Module, "
+                        f"got {type(pretrained).__name__}")
     state = as_state_dict(pretrained, what)
     ours = model.state_dict()
-    if state.keys() == ours.keys() and all(state[k].shape == ours[k].shape for k in ours):
-        model.load_state_dict(state, strict=True)
-        return _by_keys(state, {k: k for k in ours}, what, "its keys, which are the model's")
+    if _keys_fit(state, ours, subset=backbone):
+        model.load_state_dict({k: state[k] for k in ours}, strict=True)
+        how = "its keys, which are the model's" + ("" if state.keys() == ours.keys() else
+                                                   " (a backbone takes the network's subset)")
+        return _by_keys(state, {k: k for k in ours}, what, how)
     arch = getattr(model, "spec_name", None)
     if arch in NAME_MAPS:
         try:
@@ -53,6 +56,12 @@ def load_pretrained(model: torch.nn.Module, pretrained: Any, *, strict: bool = T
         except WeightMismatch:
             pass  # not timm's layout: pair by structure below
     return import_weights(model, state, strict=strict)
+
+
+def _keys_fit(state: Mapping, ours: Mapping, subset: bool) -> bool:
+    """state has the model's keys and shapes (subset: and may have more, a whole network's for a backbone)."""
+    keys_fit = ours.keys() <= state.keys() if subset else ours.keys() == state.keys()
+    return keys_fit and all(state[k].shape == ours[k].shape for k in ours)
 
 
 def _by_keys(state: Mapping, mapping: Mapping[str, str], what: str, how: str) -> ImportReport:

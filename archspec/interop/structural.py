@@ -15,17 +15,24 @@ from .trace import Trace, slots_of_state_dict, trace_module
 _NESTED = ("state_dict", "model", "model_state_dict", "module")  # where training checkpoints keep the weights
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """A state_dict from a file written by torch.save, read with weights_only=True (no code runs). A
-    checkpoint that nests it under 'state_dict', 'model', 'model_state_dict' or 'module' is unwrapped."""
+def load_file(path: str | os.PathLike) -> Any:
+    """What torch.save wrote to path, read with weights_only=True (no code runs) onto the CPU;
+    FileNotFoundError or ValueError (naming the file and torch's reason) otherwise."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no weights file {path}")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ValueError(f"{path} is not a weights file torch.load(weights_only=True) can read: {exc}") from None
-    return as_state_dict(data, str(path))
+        reason = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise ValueError(f"{path} is not a file torch.save wrote, or holds more than tensors and plain values "
+                         f"(torch.load(weights_only=True) failed: {type(exc).__name__}: {reason})") from None
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """A state_dict from a file written by torch.save (load_file). A checkpoint that nests it under
+    'state_dict', 'model', 'model_state_dict' or 'module' is unwrapped."""
+    return as_state_dict(load_file(path), str(path))
 
 
 def as_state_dict(data: Any, what: str) -> dict[str, torch.Tensor]:
@@ -63,6 +70,8 @@ def import_weights(model: torch.nn.Module, source: Any, *, example_input=None, s
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(trace, Mapping):
         trace = Trace.from_json(trace)
+    elif trace is not None and not isinstance(trace, Trace):
+        raise TypeError(f"trace must be a Trace or its JSON (a mapping), got {type(trace).__name__}")
     x = example_for(model, example_input)
     if isinstance(source, torch.nn.Module):
         state, what = source.state_dict(), f"{type(source).__name__} (module)"
@@ -70,8 +79,11 @@ def import_weights(model: torch.nn.Module, source: Any, *, example_input=None, s
     else:
         if isinstance(source, (str, os.PathLike)):
             state, what = read_state_dict(source), f"file {source}"
-        else:
+        elif isinstance(source, Mapping):
             state, what = as_state_dict(source, "source"), "a state_dict"
+        else:
+            raise TypeError(f"source must be an nn.Module, a state_dict or a weights file's path, "
+                            f"got {type(source).__name__}")
         if trace is not None:
             report = pair_traces(trace_module(model, x), trace, what + " with a recorded trace")
             _check_against_trace(state, trace, report)

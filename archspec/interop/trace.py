@@ -74,10 +74,14 @@ class Trace:
     def from_json(cls, data: Mapping) -> "Trace":
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise ValueError(f"not a slot trace (expected a mapping with format {FORMAT!r})")
-        slots = [Slot(s["name"], [(n, tuple(shape)) for n, shape in s["tensors"]], s["kind"], dict(s["attrs"]),
-                      s["order"], list(s["inputs"])) for s in data["slots"]]
-        shape = data.get("input_shape")
-        return cls(slots, list(data["outputs"]), tuple(shape) if shape else None)
+        try:
+            slots = [Slot(s["name"], [(n, tuple(shape)) for n, shape in s["tensors"]], s["kind"], dict(s["attrs"]),
+                          s["order"], list(s["inputs"])) for s in data["slots"]]
+            shape = data.get("input_shape")
+            return cls(slots, list(data["outputs"]), tuple(shape) if shape else None)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed slot trace ({type(exc).__name__}: {exc}); record it with "
+                             "trace_module(module, x).to_json()") from None
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), separators=(",", ":"))
@@ -154,16 +158,27 @@ class _Recorder(TorchFunctionMode):
                 table[leaf] = value
 
 
+def _at_dtype_of(module: torch.nn.Module, inputs: tuple) -> tuple:
+    """The floating-point inputs at the dtype and on the device of the module's first floating-point tensor
+    (a float64 or bfloat16 model is traced with the float32 example input all models share)."""
+    first = next((t for t in module.state_dict().values() if t.is_floating_point()), None)
+    if first is None:
+        return inputs
+    return pytree.tree_map(lambda leaf: leaf.to(first.device, first.dtype) if isinstance(leaf, torch.Tensor)
+                           and leaf.is_floating_point() else leaf, inputs)
+
+
 def trace_module(module: torch.nn.Module, example_input) -> Trace:
     """The slots of module and the dataflow between them, from one forward pass in eval mode without
     gradients (every submodule's training flag is restored; nothing else changes). example_input: a tensor, or a tuple of
-    positional inputs (each tensor in it is the network's input)."""
+    positional inputs (each tensor in it is the network's input; floating-point ones are cast to the module's
+    dtype and device)."""
     state = module.state_dict(keep_vars=True)
     slots = slots_of_state_dict(state)
     index = {s.name: i for i, s in enumerate(slots)}
     owner_of = {id(t): index[key.rpartition(".")[0]] for key, t in state.items()}
     recorder = _Recorder(owner_of, slots)
-    inputs = example_input if isinstance(example_input, tuple) else (example_input,)
+    inputs = _at_dtype_of(module, example_input if isinstance(example_input, tuple) else (example_input,))
     for leaf in pytree.tree_leaves(inputs):
         if isinstance(leaf, torch.Tensor):
             recorder.prov[leaf] = frozenset([INPUT])

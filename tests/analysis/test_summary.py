@@ -110,8 +110,8 @@ def test_summary_json_is_the_api_data_with_batched_shapes_and_round_trips():
     data = json.loads(result.output)
     api = archspec.summary(V4, depth=1, batch=8, dtype="bfloat16")
     assert data == json.loads(json.dumps(api.to_dict())) == api.to_dict()
-    assert set(data) == {"version", "name", "depth", "batch", "dtype", "input_shape", "output_shape", "rows",
-                         "totals", "memory", "init", "convention"}
+    assert set(data) == {"version", "name", "depth", "batch", "dtype", "input_shape", "output_shape", "output_shapes",
+                         "rows", "totals", "memory", "init", "convention"}
     assert data["input_shape"] == [8, 3, 299, 299] and data["output_shape"] == [8, 1000]
     stem = data["rows"][1]
     assert stem["name"] == "stem" and stem["input_shapes"] == [[8, 3, 299, 299]] and stem["output_shape"] == [8, 384, 35, 35]
@@ -163,3 +163,17 @@ def test_an_auxiliary_head_adds_to_training_memory_but_not_to_the_inference_peak
     assert aux.memory["activations_inference"] == plain.memory["activations_inference"]  # eval skips the head
     assert aux.memory["activations_training"] > plain.memory["activations_training"]
     assert aux.totals["params"] > plain.totals["params"]
+
+
+def test_a_network_with_several_outputs_shows_them_all():
+    import torch
+    fpn = ROOT / "specs" / "fpn_resnet50.yaml"
+    model = archspec.build_model(fpn, {"size": 64, "width": 8}, seed=0).eval()
+    with torch.no_grad():
+        real = [list(t.shape) for t in model(torch.zeros(2, 3, 64, 64))]
+    assert len(real) == 5
+    s = archspec.summary(fpn, {"size": 64, "width": 8}, depth=1, batch=2)
+    assert s.to_dict()["output_shapes"] == real and s.to_dict()["output_shape"] == real[0]
+    result = runner.invoke(app, ["summary", str(fpn), "--set", "size=64", "--set", "width=8", "-b", "2", "-d", "1"])
+    assert result.exit_code == 0, result.output
+    assert "-> outputs 2x8x16x16, 2x8x8x8, 2x8x4x4, 2x8x2x2, 2x8x1x1" in " ".join(result.output.split())

@@ -126,6 +126,10 @@ def test_a_draw_order_that_does_not_fit_its_block_is_refused_with_its_location(w
         archspec.render(path, "block")
     result = runner.invoke(app, ["render", str(path), "-o", str(tmp_path / "t.dot"), "--level", "block"])
     assert result.exit_code == 1 and "draw_order" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["build", str(path), "-o", str(tmp_path / "out")])  # build draws blocks.svg
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "error: " in result.output and "draw_order of block 'two'" in result.output
+    assert not (tmp_path / "out").exists()  # refused before any artifact is written
 
 
 def test_one_block_per_figure_with_did_you_mean(tmp_path):
@@ -236,3 +240,11 @@ def test_render_api_returns_the_diagram(tmp_path):
     assert diagram.pipe("dot") == diagram.source.encode()
     if shutil.which("dot"):
         assert diagram.write(tmp_path / "w.svg").read_bytes().lstrip().startswith(b"<?xml")
+
+
+def test_unfold_outside_the_layer_level_is_a_usage_mistake(tmp_path):
+    result = runner.invoke(app, ["render", str(WRN), "-o", str(tmp_path / "w.dot"), "--unfold"])
+    assert result.exit_code == 2 and "--unfold draws the layer level" in result.output
+    assert not (tmp_path / "w.dot").exists()
+    result = runner.invoke(app, ["render", str(WRN), "-o", str(tmp_path / "w.dot"), "--unfold", "--level", "layer"])
+    assert result.exit_code == 0, result.output

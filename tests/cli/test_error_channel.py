@@ -100,3 +100,17 @@ def test_user_value_problems_are_their_own_exception_type():
 def test_help_documents_the_bug_exit_code():
     result = runner.invoke(app, ["--help"])
     assert f"{BUG_EXIT} a bug in archspec" in result.output
+
+
+def test_a_reader_that_goes_away_is_not_a_bug():
+    # `archspec list --json | head -c 10`: the pipe closes before archspec writes
+    import os
+    import subprocess
+    import sys
+    process = subprocess.Popen([sys.executable, "-m", "archspec", "list", "wrn", "--json"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert "bug in archspec" not in stderr and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr

@@ -263,3 +263,23 @@ def test_tracing_changes_nothing_in_the_model():
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # no running stat moved
     assert [s.name for s in trace.slots if s.order is None] == []
     assert trace.outputs == ["classifier"] and trace.by_name()["stem.0"].inputs == ["<input>"]
+
+
+def test_models_in_other_dtypes_are_traced_at_their_own_dtype():
+    source = randomized(HandNet()).double()
+    model = HandNet().to(torch.bfloat16)
+    report = archspec.import_weights(model, source, example_input=synthetic_input((1, 3, 32, 32)))  # float32
+    assert report.ok and model.stem[0].weight.dtype == torch.bfloat16
+    assert torch.equal(model.stem[0].weight, source.stem[0].weight.to(torch.bfloat16))
+
+
+def test_a_malformed_trace_is_a_clear_error():
+    from archspec.interop.trace import FORMAT
+    model = HandNet()
+    x = synthetic_input((1, 3, 32, 32))
+    for broken in ({"format": FORMAT}, {"format": FORMAT, "outputs": [], "slots": [{"name": "stem.0"}]},
+                   {"format": FORMAT, "outputs": [], "slots": 3}):
+        with pytest.raises(ValueError, match="malformed slot trace"):
+            archspec.import_weights(model, model.state_dict(), example_input=x, trace=broken)
+    with pytest.raises(TypeError, match=r"trace must be a Trace or its JSON \(a mapping\), got str"):
+        archspec.import_weights(model, model.state_dict(), example_input=x, trace="trace.json")
