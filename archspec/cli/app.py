@@ -22,6 +22,7 @@ from .listing import list_, LIST_HELP
 from .schema import schema, SCHEMA_HELP
 from .export import export, EXPORT_HELP
 from .common import existing_spec, overrides_from, run_spec, SET_OPT, SPEC_ARG
+from .outputs import check_diagram_keys
 from .paths import allow_dirs
 
 app = typer.Typer(
@@ -55,6 +56,7 @@ def validate(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT) -> None
         print(f"{spec}: ok (block library, {len(library.blocks)} blocks)")
         return
     loaded, graph = run_spec(lambda: compile_spec(spec, overrides_from(set_)))
+    check_diagram_keys(loaded, graph)
     print(f"{spec}: ok ({loaded.name}, {graph.number_of_nodes()} ops)")
 
 

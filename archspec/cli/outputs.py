@@ -64,6 +64,21 @@ def draw_diagrams(loaded, graph) -> list:
         raise typer.Exit(1) from None
 
 
+def check_diagram_keys(loaded, graph) -> None:
+    """What `archspec validate` adds to compiling: the diagram keys are checked where they are used (a
+    `draw_order:` against its block's output merge, as the block diagram reads it); a mistake exits 1."""
+    import typer
+
+    from ..backends.graphviz.blocks import draw_orders
+    from ..backends.graphviz.common import RenderError
+
+    try:
+        draw_orders(loaded, graph, "")
+    except RenderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
 def write_diagrams(diagrams: list, target: Path) -> list[str]:
     """draw_diagrams' diagrams as SVG, or as DOT source (one line saying so) when `dot` is missing."""
     from ..backends.graphviz.render import INSTALL_HINT, RenderError, write

@@ -130,6 +130,9 @@ def test_a_draw_order_that_does_not_fit_its_block_is_refused_with_its_location(w
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "error: " in result.output and "draw_order of block 'two'" in result.output
     assert not (tmp_path / "out").exists()  # refused before any artifact is written
+    result = runner.invoke(app, ["validate", str(path)])  # validate checks what the block diagram reads
+    assert result.exit_code == 1 and "draw_order of block 'two'" in result.output, result.output
+    assert "Traceback" not in result.output
 
 
 def test_one_block_per_figure_with_did_you_mean(tmp_path):
