@@ -6,6 +6,7 @@ to load it back. The package is not named `export` because importing it would hi
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Mapping
 
@@ -73,6 +74,8 @@ def _traced(model: nn.Module, to: str) -> bytes:
     sample = torch.randn(2, *model.input_shape, generator=generator)
     if first is not None:
         sample = sample.to(device=first.device, dtype=first.dtype)
+    if to == "onnx" and importlib.util.find_spec("onnx") is None:  # torch's exporter writes through it
+        raise ExportError("ONNX export needs the onnx package: pip install 'archspec[onnx]' (or pip install onnx)")
     model.eval()
     try:
         if to == "onnx":

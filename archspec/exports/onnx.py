@@ -3,7 +3,7 @@
 
 Why not the default (dynamo) exporter of torch 2.9 and later: it needs the onnxscript package, which is not
 a dependency of archspec; the TorchScript-based one ships with torch, handles every shipped spec, and gives
-the same outputs under onnxruntime (tests/export/test_export.py). torch warns that it is deprecated; the
+the same outputs under onnxruntime (tests/exports/test_formats.py); it needs the onnx package (the `onnx` extra). torch warns that it is deprecated; the
 warning is silenced here.
 """
 from __future__ import annotations

@@ -78,6 +78,16 @@ def test_a_failing_exporter_is_one_clear_line(model, tmp_path, monkeypatch):
     assert "Traceback" not in result.output
 
 
+def test_onnx_without_the_onnx_package_says_how_to_install_it(model, tmp_path, monkeypatch):
+    import importlib.util
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *rest: None if name == "onnx" else find_spec(name, *rest))
+    with pytest.raises(ExportError, match=r"needs the onnx package: pip install 'archspec\[onnx\]'"):
+        archspec.export(model, "onnx", tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+
 def _text(result) -> str:
     return " ".join(result.output.replace("│", " ").split())  # rich's box wraps long messages
 
