@@ -21,8 +21,10 @@ def _counts(output, params: int, macs: int, total_macs: int) -> tuple[str, str, 
 
 
 def summary_table(stats: dict) -> Table:
-    table = _counted_table(f"{stats['name']}: input {shape(stats['input'])} (CxHxW) -> output "
-                           f"{shape(stats['output'])}", "stage", "block")
+    outputs = [o["shape"] for o in stats.get("outputs", []) if not o.get("train_only")] or [stats["output"]]
+    title = (f"{stats['name']}: input {shape(stats['input'])} (CxHxW) -> output{'s' if len(outputs) > 1 else ''} "
+             + ", ".join(shape(o) for o in outputs))
+    table = _counted_table(title, "stage", "block")
     for row in stats["stages"]:
         kind = row["kind"] + (" (training only)" if row.get("train_only") else "")
         table.add_row(row["name"], kind, *_counts(row["output"], row["params"], row["macs"], stats["macs"]))

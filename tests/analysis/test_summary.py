@@ -177,3 +177,6 @@ def test_a_network_with_several_outputs_shows_them_all():
     result = runner.invoke(app, ["summary", str(fpn), "--set", "size=64", "--set", "width=8", "-b", "2", "-d", "1"])
     assert result.exit_code == 0, result.output
     assert "-> outputs 2x8x16x16, 2x8x8x8, 2x8x4x4, 2x8x2x2, 2x8x1x1" in " ".join(result.output.split())
+    stats = runner.invoke(app, ["stats", str(fpn), "--set", "size=64", "--set", "width=8"])  # stats' title too
+    assert stats.exit_code == 0, stats.output
+    assert "-> outputs 8x16x16, 8x8x8, 8x4x4, 8x2x2, 8x1x1" in " ".join(stats.output.split())
