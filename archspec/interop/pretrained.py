@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import torch
 
-from ..backends.torch.checkpoint import FORMAT, load_weights
+from ..backends.torch.checkpoint import FORMAT, load_checkpoint, parse_checkpoint
 from ..backends.torch.network import FeatureNet
 from .report import ImportReport, SlotPair
 from .structural import as_state_dict, import_weights, load_file
@@ -34,7 +34,7 @@ def load_pretrained(model: torch.nn.Module, pretrained: Any, *, strict: bool = T
         path, what = Path(pretrained), f"file {pretrained}"
         data = load_file(path)
         if isinstance(data, Mapping) and data.get("format") == FORMAT:  # a backbone takes a network's subset
-            load_weights(model, path, strict=strict and not isinstance(model, FeatureNet))
+            load_checkpoint(model, parse_checkpoint(data, str(path)), strict=strict and not backbone)
             keys = {k: k for k in model.state_dict() if k in data["state_dict"]}
             return _by_keys(data["state_dict"], keys, f"archspec checkpoint {path}", "its spec hash and keys")
         pretrained = data

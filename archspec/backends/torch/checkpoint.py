@@ -224,7 +224,13 @@ def load_weights(model: nn.Module, path: str | os.PathLike, *, strict: bool = Tr
     checkpoint was saved from another network than model's; check_spec=False skips that check and
     leaves it to load_state_dict (strict: as in load_state_dict: every key must match; a features-only
     backbone loads a whole network's checkpoint with strict=False)."""
-    checkpoint = read_checkpoint(path, map_location)
+    return load_checkpoint(model, read_checkpoint(path, map_location), strict=strict, check_spec=check_spec)
+
+
+def load_checkpoint(model: nn.Module, checkpoint: Checkpoint, *, strict: bool = True,
+                    check_spec: bool = True) -> Checkpoint:
+    """load_weights for a checkpoint already read (read_checkpoint, or parse_checkpoint of what torch.load
+    gave): the same spec check and load_state_dict."""
     inner = unwrap(model)
     if check_spec:
         name, digest, params = _identity(inner)
