@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import did_you_mean
-from .language.values import evaluate_value
 from .pipeline import count_network, load_spec
 
 SPECS = Path(__file__).resolve().parent / "specs"
@@ -62,6 +61,5 @@ class ModelInfo:
 def model_info(name: "str | os.PathLike", overrides: Mapping[str, Any] | None = None) -> ModelInfo:
     spec = load_spec(spec_path(name), overrides)
     counts = count_network(spec)
-    shape = tuple(evaluate_value(v, {"scope": spec.scope}, int) if isinstance(v, str) else v for v in spec.doc.input)
     return ModelInfo(Path(spec.file).stem if os.fspath(name) in list_models() else spec.name,
-                     counts.params, counts.macs, shape, spec.doc.doc, Path(spec.file))
+                     counts.params, counts.macs, counts.input, spec.doc.doc, Path(spec.file))

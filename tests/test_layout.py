@@ -33,7 +33,7 @@ ALLOWED = {
     "backends": {"ir", "ops", "analysis", "atomic", "optimization"},
     "interop": {"backends"},
     "sweeps": {"pipeline", "expand", "language", "source"},
-    "registry": {"pipeline", "language"},
+    "registry": {"pipeline"},
     "exports": {"backends", "ir", "ops", "atomic"},
     "cli": {"pipeline", "analysis", "backends", "ir", "ops", "language", "source", "interop", "__init__", "atomic",
             "sweeps", "optimization", "registry", "exports"},

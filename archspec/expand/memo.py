@@ -55,12 +55,13 @@ class Fragment:
 @dataclass(frozen=True)
 class Counts:
     """A network's counts: params, MACs in eval mode, MACs in training (auxiliary heads included), the
-    shape of its (first) output."""
+    shape of its (first) output and of its input."""
 
     params: int
     macs: int
     macs_train: int
     output: tuple[int, ...]
+    input: tuple[int, ...]
 
 
 class FragmentMemo:
@@ -238,4 +239,5 @@ class CountingExpander(Expander):
             if not graph.nodes[name]["meta"].get("train_only"):
                 macs += m
         output = graph.nodes[graph.graph["outputs"][0]]["meta"]["shape"]
-        return Counts(params, macs, macs_train, tuple(output))
+        shape = graph.nodes[graph.graph["input"]]["meta"]["shape"]
+        return Counts(params, macs, macs_train, tuple(output), tuple(shape))
