@@ -10,7 +10,7 @@ from rich.console import Console
 
 from .common import overrides_from, run_spec, SET_OPT, SPEC_ARG
 from .paths import output_dir, weights_file, writing_to
-from .tables import layer_table, optimize_table, summary_footer, summary_table, table_text, totals_line
+from .tables import optimize_table, summary_table, summary_text, totals_line
 
 BUILD_HELP = ('Validate SPEC, compile it to a PyTorch module, print the summary table and write artifacts.\n\n'
               'OUT/<name>/ gets summary.json, ir.json, ir.txt, summary.txt (the layer summary), network.svg and '
@@ -73,7 +73,7 @@ def build(spec: Path = SPEC_ARG, set_: Optional[List[str]] = SET_OPT,
         write_text(target / "summary.json", json.dumps(stats, indent=2) + "\n")  # each atomically
         write_text(target / "ir.json", dumps_json(graph) + "\n")
         write_text(target / "ir.txt", to_text(graph))
-        write_text(target / "summary.txt", table_text(layer_table(loaded.name, graph, 2)) + summary_footer(graph) + "\n")
+        write_text(target / "summary.txt", summary_text(loaded.name, graph) + "\n")
         diagrams = write_diagrams(drawn, target)
         if optimize:
             write_text(target / "ir.optimized.txt", to_text(optimized))

@@ -99,16 +99,12 @@ def summary_totals_text(summary) -> str:
     return "\n".join(lines + init_lines(summary.init)) + f"\ncounting: {CONVENTION}"
 
 
-def layer_table(name: str, graph, depth: int) -> Table:
-    """`build`'s summary.txt table (the default columns, batch 1)."""
+def summary_text(name: str, graph) -> str:
+    """`build`'s summary.txt: the layer table (depth 2, the default columns) and the lines under it (batch 1,
+    float32), from one summary."""
     from ..analysis.summary import summarize
-    return summary_layers(summarize(name, graph, depth))
-
-
-def summary_footer(graph) -> str:
-    """`build`'s summary.txt lines under the table (batch 1, float32)."""
-    from ..analysis.summary import summarize
-    return summary_totals_text(summarize(graph.graph["name"], graph, 1))
+    summary = summarize(name, graph, 2)
+    return table_text(summary_layers(summary)) + summary_totals_text(summary)
 
 
 def init_lines(rows: list[dict]) -> list[str]:

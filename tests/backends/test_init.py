@@ -257,15 +257,16 @@ def test_inception_v3_is_initialised_as_timm_with_the_aux_heads_stddevs():
 
 
 def test_summary_and_stats_state_the_init():
-    from archspec.cli.tables import summary_footer
+    from archspec.cli.tables import summary_text
     _, graph = archspec.compile_spec(ROOT / "specs" / "preact_resnet18.yaml")
     rows = init_rows(graph)
     assert {"op": "conv2d", "tensor": "weight", "init": "kaiming_normal(mode=fan_out, nonlinearity=relu, a=0.0)",
             "nodes": 20} in rows
-    assert "linear.weight" in summary_footer(graph) and "normal(mean=0.0, std=0.01)" in summary_footer(graph)
+    text = summary_text("preact_resnet18", graph)
+    assert "linear.weight" in text and "normal(mean=0.0, std=0.01)" in text
     assert archspec.stats(ROOT / "specs" / "inception_v4.yaml")["init"] == []
     _, v4 = archspec.compile_spec(ROOT / "specs" / "inception_v4.yaml")
-    assert "init: PyTorch's defaults" in summary_footer(v4)
+    assert "init: PyTorch's defaults" in summary_text("inception_v4", v4)
 
 
 def test_the_docs_example_builds_as_it_says(write_spec):
