@@ -232,8 +232,12 @@ def export(spec_or_model, to: str, path: "str | Path", overrides: Mapping[str, A
     if optimize and to == "python":
         raise ExportError(OPTIMIZED_EJECT)
     docs, title, about = {}, "", ""
-    if isinstance(spec_or_model, (str, Path, Spec)):
-        spec, _ = compile_spec(spec_or_model, overrides, limits=limits, allow_dirs=allow_dirs)
+    if isinstance(spec_or_model, (str, Path, Spec)):  # loaded here, lowered once by build_model
+        from .pipeline import with_overrides
+        if isinstance(spec_or_model, Spec):
+            spec = spec_or_model if overrides is None else with_overrides(spec_or_model, overrides)
+        else:
+            spec = load_spec(spec_or_model, overrides, limits=limits, allow_dirs=allow_dirs)
         docs = {name: block.definition.doc for name, block in spec.blocks.items()}
         title, about = spec.doc.doc, _ejected_from(spec)
         spec_or_model = build_model(spec, seed=seed, limits=limits)
