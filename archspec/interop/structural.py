@@ -72,9 +72,9 @@ def import_weights(model: torch.nn.Module, source: Any, *, example_input=None, s
         trace = Trace.from_json(trace)
     elif trace is not None and not isinstance(trace, Trace):
         raise TypeError(f"trace must be a Trace or its JSON (a mapping), got {type(trace).__name__}")
-    x = example_for(model, example_input)
     if isinstance(source, torch.nn.Module):
         state, what = source.state_dict(), f"{type(source).__name__} (module)"
+        x = example_for(model, example_input)
         report = pair_traces(trace_module(model, x), trace_module(source, x), what)
     else:
         if isinstance(source, (str, os.PathLike)):
@@ -85,6 +85,7 @@ def import_weights(model: torch.nn.Module, source: Any, *, example_input=None, s
             raise TypeError(f"source must be an nn.Module, a state_dict or a weights file's path, "
                             f"got {type(source).__name__}")
         if trace is not None:
+            x = example_for(model, example_input)
             report = pair_traces(trace_module(model, x), trace, what + " with a recorded trace")
             _check_against_trace(state, trace, report)
         else:

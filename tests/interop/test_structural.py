@@ -252,6 +252,11 @@ def test_a_model_without_input_shape_needs_an_example_input():
         archspec.import_weights(Twin(), Twin())
     report = archspec.import_weights(Twin(), randomized(Twin()), example_input=torch.zeros(1, 3, 12, 12))
     assert report.ok
+    source = randomized(Twin())  # a state_dict alone is paired without running anything: no input needed
+    ours = Twin()
+    report = archspec.import_weights(ours, source.state_dict())
+    assert report.ok and not report.structure_checked
+    assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), source.state_dict().values()))
 
 
 def test_tracing_changes_nothing_in_the_model():
