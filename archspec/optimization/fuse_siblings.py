@@ -52,8 +52,9 @@ def _common_scope(tree, members: list[str]) -> Scope:
     return common
 
 
-def _in_order(tree, index: dict, members: list[str], common: Scope) -> bool:
+def _in_order(tree, members: list[str], common: Scope) -> bool:
     """No scope between a sibling and the common scope begins before the first sibling."""
+    index = tree.index
     first = index[members[0]]
     for member in members:
         chain = tree.chain(member)
@@ -84,11 +85,11 @@ def _shared_act(graph: nx.DiGraph, members: list[str]) -> list[str]:
 
 def plan(graph: nx.DiGraph, kernels=KERNELS) -> list[Group]:
     """The groups of siblings to fuse."""
-    tree, index = scope_tree(graph), {n: i for i, n in enumerate(graph.nodes)}
+    tree = scope_tree(graph)
     groups, taken = [], set()
     for source in graph.nodes:
         by_key: dict[tuple, list[str]] = {}
-        for user in sorted(graph.successors(source), key=index.__getitem__):
+        for user in sorted(graph.successors(source), key=tree.index.__getitem__):
             key = _key(graph, user, source, kernels)
             if key is not None:
                 by_key.setdefault(key, []).append(user)
@@ -96,7 +97,7 @@ def plan(graph: nx.DiGraph, kernels=KERNELS) -> list[Group]:
             if len(members) < 2:
                 continue
             common = _common_scope(tree, members)
-            if not _in_order(tree, index, members, common):
+            if not _in_order(tree, members, common):
                 continue
             acts = _shared_act(graph, members)
             base = f"{common.path}.fused" if common.path else "fused"
