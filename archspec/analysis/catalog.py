@@ -50,8 +50,7 @@ def _origin(item) -> str:
 def builtin_entries() -> list[Entry]:
     entries = [Entry(name, "op", "" if p.fixed else _model_params(p.model), p.doc, _origin(p))
                for name, p in PRIMITIVES.items()]
-    from ..language import schema as L
-    models = {"residual": L.ResidualArgs, "aux": L.AuxArgs, "for": L.ForArgs}
+    from ..language.schema import COMPOSITE_ARGS as models
     entries += [Entry(name, "composite", _model_params(models[name]) if name in models else "[branches]",
                       COMPOSITE_DOCS[name], "built-in") for name in COMPOSITES]
     return entries
