@@ -12,7 +12,7 @@ from ...analysis.structure import block_names, block_types, BlockType, conv_unit
 from ...analysis.shape_text import diagram_shape
 from .blocktext import act_note, block_title, default_act, item_text
 from .labels import counts_text, fill, FONT, group_tooltip, html, node_tooltip, tip
-from .common import add_legend, emit, GREY, nest, new_digraph, Options, order_merge, RenderError, UnknownBlock
+from .common import add_legend, emit, GREY, nest, new_digraph, Options, order_merge, RenderError, spec_block, UnknownBlock
 
 
 def collapse(graph: nx.DiGraph, nodes: list[str]) -> dict[str, list[str]]:
@@ -21,11 +21,6 @@ def collapse(graph: nx.DiGraph, nodes: list[str]) -> dict[str, list[str]]:
     for name in nodes:
         items.setdefault(conv_unit(graph, name) or name, []).append(name)
     return items
-
-
-def _definition(spec, key: str):
-    """The spec's block `key` (a BlockRef: .definition, .doc, .path), or None."""
-    return getattr(spec, "blocks", {}).get(key) if spec is not None else None
 
 
 def wrap(text: str, width: int = 52) -> list[str]:
@@ -42,7 +37,7 @@ def wrap(text: str, width: int = 52) -> list[str]:
 def _title(graph: nx.DiGraph, bt: BlockType, spec) -> list[tuple[str, int | None, str | None]]:
     title, note = block_title(graph, bt)
     lines = [(title, 13, None)]
-    block = _definition(spec, bt.key)
+    block = spec_block(spec, bt.key)
     if block is not None and block.definition.doc:
         lines += [(line, 10, None) for line in wrap(block.definition.doc)]
     if note:
@@ -55,7 +50,7 @@ def draw_orders(spec, graph: nx.DiGraph, first: str) -> dict[str, list[int]]:
     `draw_order:`: the order of the inputs of the use's output merge (its last concat, add or mul)."""
     orders: dict[str, list[int]] = {}
     for scope in scope_tree(graph)[first].walk():
-        block = _definition(spec, scope.key) if scope.kind == "block" else None
+        block = spec_block(spec, scope.key) if scope.kind == "block" else None
         order = list(block.definition.draw_order) if block is not None else []
         merges = [n for n in scope.nodes() if graph.nodes[n]["op"] in ("concat", "add", "mul")]
         if not order or not merges:
@@ -77,7 +72,7 @@ def draw_block(dot: graphviz.Digraph, graph: nx.DiGraph, bt: BlockType, spec, ac
     tree = scope_tree(graph)
     nested = {s.path for s in tree[bt.first].walk() if s.path != bt.first and s.kind in ("block", "repeat")}
     orders = draw_orders(spec, graph, bt.first)
-    block = _definition(spec, bt.key)
+    block = spec_block(spec, bt.key)
     shapes = block is not None and block.definition.draw_shapes
     sources = external_inputs(graph, bt.nodes)
     for k, producer in enumerate(sources):

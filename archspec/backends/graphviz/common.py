@@ -22,6 +22,11 @@ GREY = "#555555"
 INSTALL_HINT = "install graphviz (e.g. `apt-get install graphviz`)"
 
 
+def spec_block(spec, key: str):
+    """The spec's block `key` (a BlockRef: .definition, .doc, .path), or None (no spec, or no such block)."""
+    return getattr(spec, "blocks", {}).get(key) if spec is not None else None
+
+
 class RenderError(Exception):
     """A diagram cannot be drawn or written (unknown level, format or block, `dot` missing or failing, a
     `draw_order:` that does not fit its block); the message is one line."""

@@ -17,7 +17,7 @@ from .labels import (conv_text, counts_text, fill, group_tooltip, html, node_too
                      tip)
 from .blocks import block_diagram
 from .common import (add_legend, diagram_bytes, DIRECTIONS, FORMATS, GREY, INSTALL_HINT, LEVELS, new_digraph, Options,
-                     RenderError, UnknownBlock, write)
+                     RenderError, spec_block, UnknownBlock, write)
 from .layers import layer_diagram
 from .paths import relative_paths
 
@@ -56,10 +56,6 @@ def _unit_text(graph: nx.DiGraph, unit: Unit) -> tuple[str, str]:
     return title, "" if name == title or (name == unit.key and plain) else name
 
 
-def _block(spec, key: str):
-    return getattr(spec, "blocks", {}).get(key) if spec is not None and key else None
-
-
 def _clip(text: str, width: int = 46) -> str:
     return text if len(text) <= width else text[:width - 1].rsplit(" ", 1)[0] + " …"
 
@@ -71,7 +67,7 @@ def _train_only(graph: nx.DiGraph, nodes: list[str]) -> bool:
 def _unit_node(spec, graph: nx.DiGraph, unit: Unit, show_doc: bool, total_macs: int) -> tuple[str, str]:
     """(label, tooltip) of a network-level node: title, use name, the block's doc, params and MACs."""
     title, subtitle = _unit_text(graph, unit)
-    block = _block(spec, unit.key) if unit.kind in ("block", "repeat") else None
+    block = spec_block(spec, unit.key) if unit.kind in ("block", "repeat") else None
     doc = (block.definition.doc or "") if block is not None else ""
     params = sum(graph.nodes[n]["meta"]["params"] for n in unit.nodes)
     macs = sum(graph.nodes[n]["meta"]["macs"] for n in unit.nodes)
