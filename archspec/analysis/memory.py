@@ -31,7 +31,6 @@ DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}  # --dtype ->
 class MemoryEstimate:
     params: int  # trainable elements
     buffers: int  # elements of buffers
-    activations: int  # elements of every op output at batch 1
     buffer_bytes_at: tuple[tuple[int, int], ...] = ()  # (itemsize, bytes of the buffers at it)
     saved: Footprint | None = None  # what a training forward keeps for backward (estimate(activations=True))
     peak_at: tuple[tuple[int, int], ...] = ()  # (itemsize, per-sample bytes an eval forward holds at its peak)
@@ -55,21 +54,21 @@ class MemoryEstimate:
         return batch * dict(self.peak_at)[itemsize]
 
 
-def estimate(graph: nx.DiGraph, activations: bool = False) -> MemoryEstimate:
-    """Counts of the weights; with activations=True also what training saves and inference's peak."""
-    params = buffers = elements = 0
+def estimate(graph: nx.DiGraph, activations: bool = False, peak: bool = True) -> MemoryEstimate:
+    """Counts of the weights; with activations=True also what training saves and (unless peak=False)
+    inference's peak."""
+    params = buffers = 0
     buffer_bytes = dict.fromkeys(sorted(set(DTYPES.values())), 0)
     for n in nodes(graph):
         params += n.meta["params"]
         buffers += n.opdef.buffers(n.attrs)
         for size in buffer_bytes:
             buffer_bytes[size] += n.opdef.buffer_bytes(n.attrs, size)
-        elements += math.prod(n.shape)
     if not activations:
-        return MemoryEstimate(params, buffers, elements, tuple(buffer_bytes.items()))
+        return MemoryEstimate(params, buffers, tuple(buffer_bytes.items()))
     inplace = in_place_ops(graph)
-    peaks = inference_peak(graph, tuple(buffer_bytes), inplace)
-    return MemoryEstimate(params, buffers, elements, tuple(buffer_bytes.items()),
+    peaks = inference_peak(graph, tuple(buffer_bytes), inplace) if peak else {}
+    return MemoryEstimate(params, buffers, tuple(buffer_bytes.items()),
                           saved_for_backward(graph, False, inplace), tuple(peaks.items()))
 
 
@@ -140,7 +139,7 @@ def check_allocation(graph: nx.DiGraph, batch: int | None = None) -> MemoryEstim
     batch, a training step's gradients and activations) exceed the `memory` limit or, without one, the
     memory available now. Located at the op with the most parameters. Returns the estimate."""
     check_representable(graph)
-    est = estimate(graph, activations=batch is not None)
+    est = estimate(graph, activations=batch is not None, peak=False)  # a training step needs no eval peak
     biggest = max(nodes(graph), key=lambda n: n.meta["params"], default=None)
     where, path = _location(graph, biggest)
     hint = "`archspec stats` counts it without allocating; raise the limit with --limit or limits= if you mean it"
