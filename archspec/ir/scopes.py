@@ -152,6 +152,11 @@ def exits(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
 class ScopeTree:
     """The scopes of one graph: the root, lookup by path, and each node's scope chain."""
 
+    def __reduce__(self):
+        """A copy or pickle of a graph leaves its cached tree behind (scope_tree builds the copy's own when
+        asked): copying a graph, as each optimization pass does, need not copy every scope."""
+        return (_no_tree, ())
+
     def __init__(self, graph: nx.DiGraph):
         self.graph = graph
         self.index: dict[str, int] = {n: i for i, n in enumerate(graph.nodes)}
@@ -243,6 +248,11 @@ class ScopeTree:
 
 def _signature(graph: nx.DiGraph) -> tuple:
     return graph.number_of_nodes(), len(graph.graph.get("scopes", {}))
+
+
+def _no_tree() -> None:
+    """What a copied or unpickled ScopeTree becomes: nothing cached (scope_tree rebuilds)."""
+    return None
 
 
 _CACHED = "_archspec_scope_tree"  # the attribute of the graph object that holds its tree

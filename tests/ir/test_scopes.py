@@ -99,6 +99,16 @@ def test_the_tree_is_built_once_per_graph(tiny):
     assert scope_tree(again) is not scope_tree(tiny)
 
 
+def test_copies_and_pickles_of_a_graph_leave_its_tree_behind(tiny):
+    import copy
+    import pickle
+    tree = scope_tree(tiny)
+    for other in (copy.deepcopy(tiny), pickle.loads(pickle.dumps(tiny))):
+        assert other.__dict__.get("_archspec_scope_tree") is None  # nothing cached comes along
+        rebuilt = scope_tree(other)
+        assert rebuilt.graph is other and [s.path for s in rebuilt.scopes()] == [s.path for s in tree.scopes()]
+
+
 def test_a_graph_and_its_cached_tree_are_freed_together(tmp_path):
     """Caching the tree must not keep graphs alive: a sweep or a benchmark compiles thousands of them."""
     path = tmp_path / "tiny.yaml"
